@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class BillingConfig(AppConfig):
+    name = "apps.billing"
+    label = "billing"
+    verbose_name = "Billing"
+
+    def ready(self) -> None:
+        pass

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from apps.identity.api import views
+
+urlpatterns = [
+    path("auth/register", views.RegisterApi.as_view(), name="auth-register"),
+    path("auth/token", views.TokenObtainApi.as_view(), name="auth-token"),
+    path("auth/token/refresh", views.TokenRefreshApi.as_view(), name="auth-token-refresh"),
+    path("auth/token/verify", views.TokenVerifyApi.as_view(), name="auth-token-verify"),
+    path("auth/me", views.MeApi.as_view(), name="auth-me"),
+    path("auth/operators", views.OperatorListCreateApi.as_view(), name="auth-operators"),
+    path("auth/users/<uuid:user_id>/role", views.UserRoleApi.as_view(), name="auth-user-role"),
+    path("auth/api-keys", views.ApiKeyListCreateApi.as_view(), name="auth-api-keys"),
+    path("auth/api-keys/<uuid:key_id>", views.ApiKeyRevokeApi.as_view(), name="auth-api-key"),
+]

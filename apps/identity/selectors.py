@@ -1,0 +1,32 @@
+import hashlib
+import hmac
+from uuid import UUID
+
+from apps.identity.models import ApiKey, Operator, User
+
+
+def hash_api_key(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def api_key_find_active(raw_key: str) -> ApiKey | None:
+    parts = raw_key.split("_")
+    if len(parts) != 3 or parts[0] != "evk":
+        return None
+    key = ApiKey.objects.filter(prefix=parts[1], revoked_at__isnull=True).first()
+    if key is None or not hmac.compare_digest(key.hashed_key, hash_api_key(raw_key)):
+        return None
+    return key
+
+
+def api_keys_visible_to(*, operator_id: UUID | None, is_admin: bool):
+    keys = ApiKey.objects.select_related("operator")
+    return keys if is_admin else keys.filter(operator_id=operator_id)
+
+
+def operator_list():
+    return Operator.objects.all()
+
+
+def user_get(user_id: UUID) -> User | None:
+    return User.objects.filter(id=user_id).first()

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class ReportingConfig(AppConfig):
+    name = "apps.reporting"
+    label = "reporting"
+    verbose_name = "Reporting"
+
+    def ready(self) -> None:
+        pass

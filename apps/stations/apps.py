@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class StationsConfig(AppConfig):
+    name = "apps.stations"
+    label = "stations"
+    verbose_name = "Stations"
+
+    def ready(self) -> None:
+        pass

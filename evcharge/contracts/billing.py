@@ -1,0 +1,73 @@
+from dataclasses import dataclass
+from typing import ClassVar
+from uuid import UUID
+
+from evcharge.contracts._base import event_contract
+
+
+@event_contract
+@dataclass(frozen=True, kw_only=True)
+class InvoiceGenerated:
+    TYPE: ClassVar[str] = "invoice.generated.v1"
+    SOURCE: ClassVar[str] = "/evcharge/billing"
+    invoice_id: UUID
+    session_id: UUID
+    user_id: UUID
+    station_id: UUID
+    currency: str
+    subtotal_amount: int
+    discount_amount: int
+    total_amount: int
+
+
+@event_contract
+@dataclass(frozen=True, kw_only=True)
+class PaymentSucceeded:
+    TYPE: ClassVar[str] = "payment.succeeded.v1"
+    SOURCE: ClassVar[str] = "/evcharge/billing"
+    payment_id: UUID
+    invoice_id: UUID
+    session_id: UUID
+    user_id: UUID
+    station_id: UUID
+    amount: int
+    discount_amount: int
+    currency: str
+
+
+@event_contract
+@dataclass(frozen=True, kw_only=True)
+class PaymentFailed:
+    TYPE: ClassVar[str] = "payment.failed.v1"
+    SOURCE: ClassVar[str] = "/evcharge/billing"
+    payment_id: UUID
+    invoice_id: UUID
+    user_id: UUID
+    amount: int
+    currency: str
+    reason: str
+
+
+@event_contract
+@dataclass(frozen=True, kw_only=True)
+class PaymentRefunded:
+    TYPE: ClassVar[str] = "payment.refunded.v1"
+    SOURCE: ClassVar[str] = "/evcharge/billing"
+    payment_id: UUID
+    invoice_id: UUID
+    user_id: UUID
+    station_id: UUID
+    amount: int
+    currency: str
+    reason: str
+
+
+@event_contract
+@dataclass(frozen=True, kw_only=True)
+class InvoiceVoided:
+    TYPE: ClassVar[str] = "invoice.voided.v1"
+    SOURCE: ClassVar[str] = "/evcharge/billing"
+    invoice_id: UUID
+    session_id: UUID
+    user_id: UUID
+    reason: str

@@ -1,0 +1,122 @@
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar, Protocol
+from uuid import UUID
+
+from evcharge.contracts._base import FacadeSlot, event_contract
+
+
+@dataclass(frozen=True, kw_only=True)
+class TariffSnapshot:
+    """The prices a session was started with; what it is billed at, whatever changes later.
+    All amounts are integers in minor units of `currency`."""
+
+    rate_plan_id: UUID | None
+    currency: str
+    energy_price_per_kwh: int
+    time_price_per_min: int
+    session_fee: int
+    idle_fee_per_min: int
+    idle_grace_min: int
+
+
+DEFAULT_TARIFF = TariffSnapshot(
+    rate_plan_id=None,
+    currency="EUR",
+    energy_price_per_kwh=39,
+    time_price_per_min=0,
+    session_fee=0,
+    idle_fee_per_min=0,
+    idle_grace_min=0,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Quote:
+    station_id: UUID
+    connector_type: str
+    tariff: TariffSnapshot
+    estimated_wh: int
+    estimated_total: int
+    valid_until: datetime
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class PromotionEvaluation:
+    valid: bool
+    discount_amount: int
+    reason: str | None = None
+    promotion_id: UUID | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PromotionRedemption:
+    redemption_id: UUID
+    promotion_id: UUID
+    discount_amount: int
+    currency: str
+    reference: str
+
+
+class PromotionRefused(Exception):
+    """apply_promotion refused the code; `reason` is for the driver."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PricingFacade(Protocol):
+    def quote(self, *, station_id: UUID, connector_type: str, energy_wh: int) -> Quote: ...
+
+    def tariff_snapshot(self, *, station_id: UUID, connector_type: str, at: datetime) -> TariffSnapshot:
+        """The tariff a session starting now would be billed at."""
+
+    def evaluate_promotion(
+        self, *, code: str, amount: int, currency: str, station_id: UUID | None, user_id: UUID | None
+    ) -> PromotionEvaluation: ...
+
+    def apply_promotion(
+        self,
+        *,
+        code: str,
+        amount: int,
+        currency: str,
+        station_id: UUID | None,
+        user_id: UUID,
+        reference: str,
+    ) -> PromotionRedemption:
+        """Records a redemption (idempotent per code+reference); raises PromotionRefused."""
+
+    def release_promotion(self, *, redemption_id: UUID) -> None:
+        """Undoes a redemption (the payment failed), giving the use back."""
+
+
+@event_contract
+@dataclass(frozen=True, kw_only=True)
+class PricingRuleUpdated:
+    TYPE: ClassVar[str] = "pricing.rule.updated.v1"
+    SOURCE: ClassVar[str] = "/evcharge/pricing"
+    operator_id: UUID
+    rate_plan_id: UUID | None = None
+    rule_id: UUID | None = None
+    change: str  # created | updated | deleted
+    fields: list[str]
+
+
+@event_contract
+@dataclass(frozen=True, kw_only=True)
+class PriceQuoted:
+    TYPE: ClassVar[str] = "price.quoted.v1"
+    SOURCE: ClassVar[str] = "/evcharge/pricing"
+    quote_id: UUID
+    session_id: UUID
+    currency: str
+    estimated_total: int
+
+
+_slot: FacadeSlot[PricingFacade] = FacadeSlot("pricing")
+register = _slot.register
+facade = _slot.get
+registered = lambda: _slot.registered  # noqa: E731

@@ -1,0 +1,119 @@
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ClassVar, Protocol
+from uuid import UUID
+
+from evcharge.contracts._base import FacadeSlot, event_contract
+
+CONNECTOR_TYPES = ("CCS1", "CCS2", "CHADEMO", "TYPE1", "TYPE2", "NACS", "GBT")
+CONNECTOR_STATUSES = (
+    "Available",
+    "Preparing",
+    "Charging",
+    "SuspendedEVSE",
+    "SuspendedEV",
+    "Finishing",
+    "Reserved",
+    "Unavailable",
+    "Faulted",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConnectorInfo:
+    connector_id: UUID
+    number: int
+    type: str
+    max_power_kw: float
+    status: str
+    code: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChargerInfo:
+    charger_id: UUID
+    serial: str
+    max_power_kw: float
+    connectors: list[ConnectorInfo]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Location:
+    latitude: float
+    longitude: float
+    address: str = ""
+
+
+@event_contract
+@dataclass(frozen=True, kw_only=True)
+class StationCreated:
+    TYPE: ClassVar[str] = "station.created.v1"
+    SOURCE: ClassVar[str] = "/evcharge/stations"
+    station_id: UUID
+    operator_id: UUID
+    name: str
+    timezone: str
+    location: Location
+    chargers: list[ChargerInfo]
+    enabled: bool = True
+
+
+@event_contract
+@dataclass(frozen=True, kw_only=True)
+class StationUpdated:
+    """Station or charger data changed. `changed` names the fields that changed; the rest is the full
+    current state, so a consumer can upsert without having seen station.created.v1."""
+
+    TYPE: ClassVar[str] = "station.updated.v1"
+    SOURCE: ClassVar[str] = "/evcharge/stations"
+    station_id: UUID
+    operator_id: UUID
+    changed: list[str]
+    name: str
+    timezone: str
+    location: Location
+    chargers: list[ChargerInfo]
+    enabled: bool = True
+
+
+@event_contract
+@dataclass(frozen=True, kw_only=True)
+class StationStatusChanged:
+    TYPE: ClassVar[str] = "station.status_changed.v1"
+    SOURCE: ClassVar[str] = "/evcharge/stations"
+    station_id: UUID
+    charger_id: UUID
+    connector_id: UUID
+    connector_type: str
+    old_status: str
+    new_status: str
+    changed_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConnectorView:
+    connector_id: UUID
+    charger_id: UUID
+    station_id: UUID
+    operator_id: UUID
+    type: str
+    max_power_kw: float
+    status: str
+    code: str
+    station_timezone: str = "UTC"
+    extra: dict = field(default_factory=dict)
+
+
+class StationsFacade(Protocol):
+    def connector(self, connector_id: UUID) -> ConnectorView | None: ...
+
+    def connector_by_code(self, code: str) -> ConnectorView | None: ...
+
+    def set_connector_status(self, *, connector_id: UUID, status: str, reason: str = "") -> None:
+        """Moves a connector to an OCPP status (publishing station.status_changed.v1 if it changed).
+        Must be called inside the caller's transaction."""
+
+
+_slot: FacadeSlot[StationsFacade] = FacadeSlot("stations")
+register = _slot.register
+facade = _slot.get

@@ -1,0 +1,55 @@
+"""Inbox-guarded delivery: the inbox row and the handler's effects commit together, or not at all."""
+
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from evcharge.events.envelope import EventEnvelope
+from evcharge.events.models import DeadLetter, InboxMessage
+from evcharge.events.registry import handlers_for
+
+logger = logging.getLogger("evcharge.events")
+
+APPLIED, DUPLICATE = "applied", "duplicate"
+
+
+def deliver(envelope: EventEnvelope, consumer: str) -> str:
+    """Runs the consumer's handlers for this event once. Raises what a handler raised (nothing committed)."""
+    handlers = handlers_for(envelope.type, consumer)
+    try:
+        with transaction.atomic():
+            InboxMessage.objects.create(consumer=consumer, event_id=envelope.id, type=envelope.type)
+            for handler in handlers:
+                handler(envelope)
+    except IntegrityError:
+        if InboxMessage.objects.filter(consumer=consumer, event_id=envelope.id).exists():
+            logger.info("duplicate event skipped", extra={"consumer": consumer, "event_id": str(envelope.id)})
+            return DUPLICATE
+        raise
+    return APPLIED
+
+
+def deliver_with_retries(envelope: EventEnvelope, consumer: str) -> str:
+    """The inline transport's consumer: bounded retries, then a dead letter (replayable)."""
+    max_attempts = settings.EVENTS_HANDLER_MAX_ATTEMPTS
+    for attempt in range(1, max_attempts + 1):
+        try:
+            return deliver(envelope, consumer)
+        except Exception as exc:
+            logger.warning(
+                "handler failed",
+                exc_info=True,
+                extra={"consumer": consumer, "event_type": envelope.type, "attempt": attempt},
+            )
+            if attempt == max_attempts:
+                DeadLetter.objects.create(
+                    consumer=consumer,
+                    event_id=envelope.id,
+                    type=envelope.type,
+                    envelope=envelope.to_dict(),
+                    error=f"{type(exc).__name__}: {exc}",
+                    attempts=attempt,
+                )
+                return "dead"
+    raise AssertionError("unreachable")

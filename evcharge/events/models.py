@@ -1,0 +1,71 @@
+from django.db import models
+from django.utils import timezone
+
+
+class OutboxMessage(models.Model):
+    """An event written in the publishing transaction, waiting for (or done with) the relay."""
+
+    id = models.UUIDField(primary_key=True)  # the event id
+    type = models.CharField(max_length=100, db_index=True)
+    envelope = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    available_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    dead_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [
+            models.Index(
+                fields=["available_at", "created_at"],
+                name="outbox_pending_idx",
+                condition=models.Q(sent_at__isnull=True, dead_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.id}"
+
+    @property
+    def state(self) -> str:
+        if self.dead_at:
+            return "dead"
+        return "sent" if self.sent_at else "pending"
+
+
+class InboxMessage(models.Model):
+    """An event a consumer has applied; written in the same transaction as the handler's effects."""
+
+    consumer = models.CharField(max_length=60)
+    event_id = models.UUIDField()
+    type = models.CharField(max_length=100)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["consumer", "event_id"], name="inbox_once_per_consumer")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consumer} {self.type} {self.event_id}"
+
+
+class DeadLetter(models.Model):
+    """An event a consumer's handler kept failing on; replayable with `manage.py events_deadletters`."""
+
+    consumer = models.CharField(max_length=60)
+    event_id = models.UUIDField()
+    type = models.CharField(max_length=100)
+    envelope = models.JSONField()
+    error = models.TextField()
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    replayed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.consumer} {self.type} {self.event_id}"

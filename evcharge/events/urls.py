@@ -1,0 +1,4 @@
+
+urlpatterns: list = [
+    # /api/asyncapi.yaml arrives with the event catalog
+]

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PlatformConfig(AppConfig):
+    name = "evcharge.platform"
+    label = "platform"
+    verbose_name = "Platform"

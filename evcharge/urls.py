@@ -1,0 +1,34 @@
+"""Routes. Contexts are included by dotted string only: the platform never imports an app."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from evcharge.platform import health
+
+API_CONTEXTS = [
+    "apps.identity.api.urls",
+    "apps.stations.api.urls",
+    "apps.reservations.api.urls",
+    "apps.pricing.api.urls",
+    "apps.billing.api.urls",
+    "apps.reporting.api.urls",
+    "apps.telemetry.api.urls",
+    "apps.adminconfig.api.urls",
+    "apps.notifications.api.urls",
+]
+
+urlpatterns = [
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/", include("evcharge.events.urls")),
+    path("", include("django_prometheus.urls")),
+    path("admin/", admin.site.urls),
+    *[path("api/v1/", include(module)) for module in API_CONTEXTS],
+    path("", include("apps.reporting.dashboard_urls")),
+]
+
+handler404 = "evcharge.api.errors.handler404"
+handler500 = "evcharge.api.errors.handler500"
