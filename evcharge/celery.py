@@ -7,3 +7,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evcharge.settings")
 app = Celery("evcharge")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def register_periodic(name: str, task: str, *, seconds: float, **options) -> None:
+    """Adds a beat entry; contexts call it from AppConfig.ready() for their sweeps, expiries and roll-ups."""
+    app.conf.beat_schedule = {**(app.conf.beat_schedule or {}), name: {"task": task, "schedule": seconds, **options}}
