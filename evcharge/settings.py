@@ -216,3 +216,6 @@ LOGGING = {
         "celery": {"level": "WARNING"},
     },
 }
+
+# --- adminconfig ---
+FEATURE_FLAG_CACHE_SECONDS = env.float("FEATURE_FLAG_CACHE_SECONDS", default=5.0)
