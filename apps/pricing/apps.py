@@ -7,4 +7,8 @@ class PricingConfig(AppConfig):
     verbose_name = "Pricing"
 
     def ready(self) -> None:
-        pass
+        from apps.pricing import handlers  # noqa: F401  (registers the subscribers)
+        from apps.pricing.facade import PricingFacadeImpl
+        from evcharge.contracts import pricing
+
+        pricing.register(PricingFacadeImpl())

@@ -4,6 +4,7 @@ from typing import ClassVar, Protocol
 from uuid import UUID
 
 from evcharge.contracts._base import FacadeSlot, event_contract
+from evcharge.errors import NotFound
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,6 +41,7 @@ class Quote:
     estimated_total: int
     valid_until: datetime
     warnings: tuple[str, ...] = ()
+    available: bool = True  # False when no connector of the type can charge now (faulted, unavailable)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,18 +62,33 @@ class PromotionRedemption:
 
 
 class PromotionRefused(Exception):
-    """apply_promotion refused the code; `reason` is for the driver."""
+    """apply_promotion refused the code; `reason` is for the driver, `code` for programs
+    (unknown, inactive, not_yet_valid, expired, exhausted, per_user_limit, wrong_station,
+    below_minimum, currency_mismatch, ambiguous_code, reference_taken)."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, code: str | None = None):
         super().__init__(reason)
         self.reason = reason
+        self.code = code
+
+
+class NoApplicableTariff(NotFound, LookupError):
+    """No rate plan applies (no matching rule, no assignment, no default plan), or the station is
+    unknown to pricing. A LookupError, so callers may fall back to DEFAULT_TARIFF; a NotFound (404)
+    when it reaches the API."""
+
+    def __init__(self, detail: str):
+        super().__init__(detail, code="no_tariff")
 
 
 class PricingFacade(Protocol):
-    def quote(self, *, station_id: UUID, connector_type: str, energy_wh: int) -> Quote: ...
+    def quote(self, *, station_id: UUID, connector_type: str, energy_wh: int) -> Quote:
+        """Raises evcharge.errors.InvalidInput (unknown station, connector type absent, bad energy)
+        or NoApplicableTariff (a LookupError) when no rate plan applies."""
 
     def tariff_snapshot(self, *, station_id: UUID, connector_type: str, at: datetime) -> TariffSnapshot:
-        """The tariff a session starting now would be billed at."""
+        """The tariff a session starting at `at` would be billed at.
+        Raises NoApplicableTariff (a LookupError) when the station is unknown or nothing applies."""
 
     def evaluate_promotion(
         self, *, code: str, amount: int, currency: str, station_id: UUID | None, user_id: UUID | None
