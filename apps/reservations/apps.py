@@ -1,10 +1,15 @@
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class ReservationsConfig(AppConfig):
     name = "apps.reservations"
     label = "reservations"
-    verbose_name = "Reservations"
+    verbose_name = "Reservations and charging sessions"
 
     def ready(self) -> None:
-        pass
+        from apps.reservations import handlers  # noqa: F401  (registers the subscribers)
+        from apps.reservations.tasks import EXPIRE_NO_SHOWS
+        from evcharge.celery import register_periodic
+
+        register_periodic(EXPIRE_NO_SHOWS, EXPIRE_NO_SHOWS, seconds=settings.RESERVATION_EXPIRY_SWEEP_SECONDS)

@@ -1,0 +1,141 @@
+import uuid
+
+from django.db import models
+from django.db.models import F, Q
+
+FAULTED, UNAVAILABLE = "Faulted", "Unavailable"
+OUT_OF_SERVICE_STATUSES = (FAULTED, UNAVAILABLE)
+
+
+class Connector(models.Model):
+    """Read model: what reservations knows about a connector, built from the stations context's events.
+
+    Never written by this context's users; the stations context owns the truth."""
+
+    id = models.UUIDField(primary_key=True, help_text="The connector id in the stations context.")
+    station_id = models.UUIDField(db_index=True)
+    charger_id = models.UUIDField()
+    operator_id = models.UUIDField(db_index=True)
+    station_name = models.CharField(max_length=200, blank=True)
+    station_timezone = models.CharField(max_length=64, default="UTC")
+    station_enabled = models.BooleanField(default=True, help_text="As the stations context says.")
+    station_reservable = models.BooleanField(default=True, help_text="As the stations context says.")
+    number = models.PositiveIntegerField(default=1)
+    type = models.CharField(max_length=16)
+    max_power_kw = models.FloatField(default=0)
+    status = models.CharField(max_length=20, default="Available")
+    status_at = models.DateTimeField(null=True, blank=True, help_text="When the status was last known to change.")
+    code = models.CharField(max_length=32, db_index=True)
+    present = models.BooleanField(
+        default=True, help_text="False once the station's latest data no longer lists this connector."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["station_name", "number"]
+
+    def __str__(self) -> str:
+        return f"{self.station_name or self.station_id} #{self.number} {self.type} ({self.code})"
+
+    @property
+    def out_of_service(self) -> bool:
+        return self.status in OUT_OF_SERVICE_STATUSES
+
+
+class StationSettings(models.Model):
+    """Read model: a station's settings from station.config.updated.v1 (kept apart from the connectors,
+    so settings that arrive before the station itself are not lost). No row = the defaults."""
+
+    station_id = models.UUIDField(primary_key=True)
+    operator_id = models.UUIDField(null=True, blank=True)
+    enabled = models.BooleanField(default=True)
+    reservable = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "station settings"
+        verbose_name_plural = "station settings"
+
+    def __str__(self) -> str:
+        return str(self.station_id)
+
+
+class Reservation(models.Model):
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed"
+        CANCELLED = "cancelled"
+        EXPIRED = "expired"
+        FULFILLED = "fulfilled"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user_id = models.UUIDField(db_index=True)
+    connector_id = models.UUIDField()
+    station_id = models.UUIDField(db_index=True)
+    operator_id = models.UUIDField(db_index=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CONFIRMED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.UUIDField(null=True, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+    session_id = models.UUIDField(null=True, blank=True, help_text="The session that fulfilled it.")
+
+    class Meta:
+        ordering = ["-starts_at"]
+        indexes = [
+            models.Index(fields=["connector_id", "status", "starts_at"], name="reservation_connector_idx"),
+            models.Index(fields=["status", "ends_at"], name="reservation_due_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="reservation_ends_after_start"),
+        ]
+        # On PostgreSQL, migration 0002 adds the exclusion constraint `reservation_no_overlap`:
+        # no two confirmed reservations of one connector overlap in time.
+
+    def __str__(self) -> str:
+        return f"Reservation {self.id} ({self.status})"
+
+
+class ChargingSession(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        COMPLETED = "completed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user_id = models.UUIDField(db_index=True)
+    connector_id = models.UUIDField(db_index=True)
+    station_id = models.UUIDField(db_index=True)
+    operator_id = models.UUIDField(db_index=True)
+    connector_type = models.CharField(max_length=16)
+    reservation_id = models.UUIDField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    meter_start_wh = models.BigIntegerField()
+    meter_stop_wh = models.BigIntegerField(null=True, blank=True)
+    energy_wh = models.BigIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField(db_index=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    charging_ended_at = models.DateTimeField(null=True, blank=True)
+    tariff = models.JSONField(help_text="The price snapshot the session started with (TariffSnapshot).")
+    stopped_by = models.UUIDField(null=True, blank=True, help_text="User who stopped it (empty: a machine).")
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = "charging session"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connector_id"], condition=Q(status="active"), name="one_active_session_per_connector"
+            ),
+            models.UniqueConstraint(
+                fields=["user_id"], condition=Q(status="active"), name="one_active_session_per_driver"
+            ),
+            models.CheckConstraint(condition=Q(meter_start_wh__gte=0), name="session_meter_start_not_negative"),
+            models.CheckConstraint(
+                condition=Q(status="active") | Q(meter_stop_wh__gte=F("meter_start_wh")),
+                name="session_meter_stop_not_below_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Session {self.id} ({self.status})"

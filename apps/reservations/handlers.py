@@ -1,0 +1,26 @@
+"""The connector read model, kept from the stations and adminconfig contexts' events."""
+
+from apps.reservations import services
+from evcharge.contracts.adminconfig import StationConfigUpdated
+from evcharge.contracts.stations import StationCreated, StationStatusChanged, StationUpdated
+from evcharge.events import EventEnvelope, subscriber
+
+
+@subscriber("station.created.v1", consumer="reservations")
+def on_station_created(event: EventEnvelope[StationCreated]) -> None:
+    services.connectors_record_station(station=event.data, at=event.time)
+
+
+@subscriber("station.updated.v1", consumer="reservations")
+def on_station_updated(event: EventEnvelope[StationUpdated]) -> None:
+    services.connectors_record_station(station=event.data, at=event.time)
+
+
+@subscriber("station.status_changed.v1", consumer="reservations")
+def on_station_status_changed(event: EventEnvelope[StationStatusChanged]) -> None:
+    services.connector_record_status(change=event.data)
+
+
+@subscriber("station.config.updated.v1", consumer="reservations")
+def on_station_config_updated(event: EventEnvelope[StationConfigUpdated]) -> None:
+    services.station_settings_record(update=event.data)

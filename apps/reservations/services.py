@@ -1,0 +1,442 @@
+import logging
+from datetime import datetime, timedelta
+from uuid import UUID, uuid4
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from apps.reservations import selectors
+from apps.reservations.models import ChargingSession, Connector, Reservation, StationSettings
+from evcharge.actor import Actor
+from evcharge.contracts import pricing
+from evcharge.contracts.adminconfig import StationConfigUpdated
+from evcharge.contracts.pricing import DEFAULT_TARIFF, TariffSnapshot
+from evcharge.contracts.reservations import (
+    ReservationCancelled,
+    ReservationCreated,
+    ReservationExpired,
+    SessionCompleted,
+    SessionStarted,
+)
+from evcharge.contracts.stations import StationCreated, StationStatusChanged, StationUpdated
+from evcharge.errors import BusinessRuleViolation, Conflict, DomainError, InvalidInput, NotFound
+from evcharge.events import publish
+from evcharge.events.codec import from_primitive, to_primitive
+
+logger = logging.getLogger("evcharge.reservations")
+
+OVERLAP_CONSTRAINT = "reservation_no_overlap"
+EXPIRY_BATCH_SIZE = 500
+
+
+def _announce(
+    event: ReservationCreated | ReservationCancelled | ReservationExpired | SessionStarted | SessionCompleted,
+):
+    """Publishes in the caller's transaction, with the reservation's or session's id as the subject."""
+    subject = getattr(event, "session_id", None) or event.reservation_id
+    publish(event, subject=str(subject))
+
+
+# --- the connector read model, fed by the stations and adminconfig contexts' events ---
+
+
+@transaction.atomic
+def connectors_record_station(*, station: StationCreated | StationUpdated, at: datetime) -> None:
+    """Upserts the station's connectors as the event describes them (full state); `at` is the event time."""
+    listed: set[UUID] = set()
+    for charger in station.chargers:
+        for info in charger.connectors:
+            listed.add(info.connector_id)
+            connector = Connector.objects.select_for_update().filter(id=info.connector_id).first()
+            if connector is None:
+                connector = Connector(id=info.connector_id)
+            connector.station_id = station.station_id
+            connector.charger_id = charger.charger_id
+            connector.operator_id = station.operator_id
+            connector.station_name = station.name
+            connector.station_timezone = station.timezone
+            connector.station_enabled = station.enabled
+            connector.station_reservable = station.reservable
+            connector.number = info.number
+            connector.type = info.type
+            connector.max_power_kw = info.max_power_kw
+            connector.code = info.code
+            connector.present = True
+            if connector.status_at is None or connector.status_at <= at:
+                connector.status = info.status
+                connector.status_at = at
+            connector.save()
+    Connector.objects.filter(station_id=station.station_id).exclude(id__in=listed).update(present=False)
+
+
+@transaction.atomic
+def connector_record_status(*, change: StationStatusChanged) -> None:
+    connector = Connector.objects.select_for_update().filter(id=change.connector_id).first()
+    if connector is None:
+        # The station's own event will bring the connector with its current status.
+        logger.info("status of an unknown connector ignored", extra={"connector_id": str(change.connector_id)})
+        return
+    if connector.status_at is not None and connector.status_at > change.changed_at:
+        return
+    connector.status = change.new_status
+    connector.status_at = change.changed_at
+    connector.save(update_fields=["status", "status_at", "updated_at"])
+
+
+@transaction.atomic
+def station_settings_record(*, update: StationConfigUpdated) -> None:
+    StationSettings.objects.update_or_create(
+        station_id=update.station_id,
+        defaults={
+            "operator_id": update.operator_id,
+            "enabled": update.settings.enabled,
+            "reservable": update.settings.reservable,
+        },
+    )
+
+
+# --- reservations ---
+
+
+def _validate_window(*, starts_at: datetime, ends_at: datetime, now: datetime) -> None:
+    if ends_at <= starts_at:
+        raise InvalidInput("ends_at must be after starts_at.", errors={"ends_at": ["Must be after starts_at."]})
+    if starts_at < now - timedelta(seconds=settings.RESERVATION_CLOCK_SKEW_SECONDS):
+        raise InvalidInput("starts_at must be in the future.", errors={"starts_at": ["Must be in the future."]})
+    max_days = settings.RESERVATION_MAX_DAYS_AHEAD
+    if starts_at > now + timedelta(days=max_days):
+        raise InvalidInput(
+            f"Reservations open at most {max_days} days ahead.",
+            errors={"starts_at": [f"At most {max_days} days ahead."]},
+        )
+    max_minutes = settings.RESERVATION_MAX_MINUTES
+    if ends_at - starts_at > timedelta(minutes=max_minutes):
+        raise InvalidInput(
+            f"A reservation lasts at most {max_minutes} minutes.",
+            errors={"ends_at": [f"At most {max_minutes} minutes after starts_at."]},
+        )
+
+
+def _connector_for_use(connector_id: UUID, *, reserving: bool, lock: bool = False) -> Connector:
+    connectors = selectors.connectors_with_settings()
+    if lock:
+        connectors = connectors.select_for_update(of=("self",))
+    connector = connectors.filter(id=connector_id).first()
+    if connector is None:
+        raise NotFound("No such connector.")
+    if not (connector.station_enabled and connector.settings_enabled):
+        raise Conflict("This station is disabled.", code="station_disabled")
+    if reserving and not (connector.station_reservable and connector.settings_reservable):
+        raise Conflict("This station does not take reservations.", code="not_reservable")
+    if connector.out_of_service:
+        raise Conflict(f"The connector is {connector.status}.", code="connector_out_of_service")
+    return connector
+
+
+@transaction.atomic
+def reservation_create(*, connector_id: UUID, starts_at: datetime, ends_at: datetime, by: Actor) -> Reservation:
+    now = timezone.now()
+    _validate_window(starts_at=starts_at, ends_at=ends_at, now=now)
+    connector = _connector_for_use(connector_id, reserving=True)
+    # On PostgreSQL the exclusion constraint decides (below); elsewhere this check, in a transaction that
+    # SQLite runs alone (IMMEDIATE), does.
+    overlapping = selectors.reservation_overlapping(connector_id=connector.id, starts_at=starts_at, ends_at=ends_at)
+    if connection.vendor != "postgresql" and overlapping.exists():
+        raise Conflict("The connector is already reserved for part of this time.", code="reservation_overlap")
+    try:  # no savepoint needed: on a violation the whole transaction is abandoned with a 409
+        reservation = Reservation.objects.create(
+            user_id=by.user_id,
+            connector_id=connector.id,
+            station_id=connector.station_id,
+            operator_id=connector.operator_id,
+            starts_at=starts_at,
+            ends_at=ends_at,
+        )
+    except IntegrityError as exc:
+        if OVERLAP_CONSTRAINT in str(exc):
+            # A concurrent request won the same time slot: the database's exclusion constraint said no.
+            raise Conflict(
+                "The connector is already reserved for part of this time.", code="reservation_overlap"
+            ) from exc
+        raise
+    _announce(
+        ReservationCreated(
+            reservation_id=reservation.id,
+            connector_id=reservation.connector_id,
+            station_id=reservation.station_id,
+            user_id=reservation.user_id,
+            starts_at=reservation.starts_at,
+            ends_at=reservation.ends_at,
+        )
+    )
+    return reservation
+
+
+def _reservation_for_update(reservation_id: UUID, by: Actor) -> Reservation:
+    reservation = Reservation.objects.select_for_update().filter(id=reservation_id).first()
+    if reservation is None or not (by.manages(reservation.operator_id) or reservation.user_id == by.user_id):
+        raise NotFound("No such reservation.")
+    return reservation
+
+
+@transaction.atomic
+def reservation_cancel(*, reservation_id: UUID, by: Actor) -> Reservation:
+    reservation = _reservation_for_update(reservation_id, by)
+    if reservation.status != Reservation.Status.CONFIRMED:
+        raise Conflict(f"Only a confirmed reservation can be cancelled; this one is {reservation.status}.")
+    reservation.status = Reservation.Status.CANCELLED
+    reservation.cancelled_at = timezone.now()
+    reservation.cancelled_by = by.user_id
+    reservation.save(update_fields=["status", "cancelled_at", "cancelled_by"])
+    _announce(
+        ReservationCancelled(
+            reservation_id=reservation.id,
+            connector_id=reservation.connector_id,
+            station_id=reservation.station_id,
+            user_id=reservation.user_id,
+            cancelled_by=by.user_id,
+        )
+    )
+    return reservation
+
+
+@transaction.atomic
+def reservations_expire_overdue(*, now: datetime | None = None, limit: int = EXPIRY_BATCH_SIZE) -> int:
+    """No-shows: confirmed reservations whose window has ended become `expired`. Returns how many."""
+    now = now or timezone.now()
+    overdue = list(
+        selectors.reservations_overdue(now=now).select_for_update(skip_locked=True).order_by("ends_at")[:limit]
+    )
+    for reservation in overdue:
+        reservation.status = Reservation.Status.EXPIRED
+        reservation.expired_at = now
+        reservation.save(update_fields=["status", "expired_at"])
+        _announce(
+            ReservationExpired(
+                reservation_id=reservation.id,
+                connector_id=reservation.connector_id,
+                station_id=reservation.station_id,
+                user_id=reservation.user_id,
+            )
+        )
+    return len(overdue)
+
+
+# --- charging sessions ---
+
+
+def _tariff_snapshot(connector: Connector, at: datetime) -> TariffSnapshot:
+    if pricing.registered():
+        try:
+            return pricing.facade().tariff_snapshot(
+                station_id=connector.station_id, connector_type=connector.type, at=at
+            )
+        except (LookupError, DomainError):
+            logger.warning("no tariff from pricing; the default applies", extra={"station": str(connector.station_id)})
+    return DEFAULT_TARIFF
+
+
+def session_tariff(session: ChargingSession) -> TariffSnapshot:
+    return from_primitive(TariffSnapshot, session.tariff)
+
+
+def _reservation_to_fulfil(
+    *, connector: Connector, reservation_id: UUID | None, by: Actor, now: datetime
+) -> Reservation | None:
+    """The driver's reservation this session fulfils (given, or their own one open right now), after
+    refusing a connector someone else has reserved for now."""
+    held_by_other = selectors.reservation_holding(connector_id=connector.id, at=now).exclude(user_id=by.user_id)
+    if held_by_other.exists():
+        raise Conflict("Someone else has reserved this connector for now.", code="connector_reserved")
+    early = timedelta(minutes=settings.RESERVATION_EARLY_START_MINUTES)
+    if reservation_id is None:
+        return (
+            selectors.reservation_holding(connector_id=connector.id, at=now, early=early)
+            .filter(user_id=by.user_id)
+            .select_for_update()
+            .first()
+        )
+    reservation = Reservation.objects.select_for_update().filter(id=reservation_id, user_id=by.user_id).first()
+    if reservation is None:
+        raise NotFound("No such reservation.")
+    if reservation.status != Reservation.Status.CONFIRMED:
+        raise Conflict(f"This reservation is {reservation.status}, not confirmed.")
+    if reservation.connector_id != connector.id:
+        raise Conflict("This reservation is for another connector.", code="reservation_other_connector")
+    if not (reservation.starts_at - early <= now < reservation.ends_at):
+        raise Conflict("This reservation's time window is not open now.", code="reservation_not_open")
+    return reservation
+
+
+def _session_started_event(session: ChargingSession) -> SessionStarted:
+    return SessionStarted(
+        session_id=session.id,
+        connector_id=session.connector_id,
+        station_id=session.station_id,
+        user_id=session.user_id,
+        operator_id=session.operator_id,
+        connector_type=session.connector_type,
+        reservation_id=session.reservation_id,
+        meter_start_wh=session.meter_start_wh,
+        started_at=session.started_at,
+        tariff=session_tariff(session),
+    )
+
+
+def _session_completed_event(session: ChargingSession) -> SessionCompleted:
+    return SessionCompleted(
+        session_id=session.id,
+        connector_id=session.connector_id,
+        station_id=session.station_id,
+        user_id=session.user_id,
+        operator_id=session.operator_id,
+        connector_type=session.connector_type,
+        reservation_id=session.reservation_id,
+        meter_start_wh=session.meter_start_wh,
+        meter_stop_wh=session.meter_stop_wh,
+        energy_wh=session.energy_wh,
+        started_at=session.started_at,
+        ended_at=session.ended_at,
+        charging_ended_at=session.charging_ended_at,
+        tariff=session_tariff(session),
+    )
+
+
+@transaction.atomic
+def session_start(
+    *,
+    by: Actor,
+    connector_id: UUID | None = None,
+    code: str | None = None,
+    reservation_id: UUID | None = None,
+    meter_start_wh: int | None = None,
+) -> ChargingSession:
+    if (connector_id is None) == (code is None):
+        raise InvalidInput(
+            "Give either connector_id or code.", errors={"connector_id": ["Give either connector_id or code."]}
+        )
+    if connector_id is None:
+        found = selectors.connector_get_by_code(code)
+        if found is None:
+            raise NotFound("No connector has this code.")
+        connector_id = found.id
+    # The lock on the read-model row queues concurrent starts on one connector (PostgreSQL); the partial
+    # unique constraints below are the last word on both databases.
+    connector = _connector_for_use(connector_id, reserving=False, lock=True)
+    if selectors.session_active_on(connector.id) is not None:
+        raise Conflict("The connector is busy with another session.", code="connector_busy")
+    if selectors.session_active_of(by.user_id) is not None:
+        raise Conflict("You already have an active session; stop it first.", code="driver_busy")
+    now = timezone.now()
+    reservation = _reservation_to_fulfil(connector=connector, reservation_id=reservation_id, by=by, now=now)
+    if meter_start_wh is None:
+        reading = selectors.last_meter_reading(connector.id)
+        meter_start_wh = reading.energy_wh if reading is not None else 0
+    tariff = _tariff_snapshot(connector, now)
+    try:  # no savepoint needed: on a violation the whole transaction is abandoned with a 409
+        session = ChargingSession.objects.create(
+            user_id=by.user_id,
+            connector_id=connector.id,
+            station_id=connector.station_id,
+            operator_id=connector.operator_id,
+            connector_type=connector.type,
+            reservation_id=reservation.id if reservation else None,
+            meter_start_wh=meter_start_wh,
+            started_at=now,
+            tariff=to_primitive(tariff),
+        )
+    except IntegrityError as exc:
+        message = str(exc)
+        if "per_driver" in message or "user_id" in message:
+            raise Conflict("You already have an active session; stop it first.", code="driver_busy") from exc
+        if "per_connector" in message or "connector_id" in message:
+            raise Conflict("The connector is busy with another session.", code="connector_busy") from exc
+        raise
+    if reservation is not None:
+        reservation.status = Reservation.Status.FULFILLED
+        reservation.fulfilled_at = now
+        reservation.session_id = session.id
+        reservation.save(update_fields=["status", "fulfilled_at", "session_id"])
+    _announce(_session_started_event(session))
+    return session
+
+
+@transaction.atomic
+def session_stop(*, session_id: UUID, by: Actor, meter_stop_wh: int | None = None) -> ChargingSession:
+    session = ChargingSession.objects.select_for_update().filter(id=session_id).first()
+    if session is None or not (by.manages(session.operator_id) or session.user_id == by.user_id):
+        raise NotFound("No such session.")
+    if session.status != ChargingSession.Status.ACTIVE:
+        raise Conflict("This session has already been stopped.", code="session_not_active")
+    now = timezone.now()
+    charging_ended_at = None
+    if meter_stop_wh is None:
+        reading = selectors.last_meter_reading(session.connector_id)
+        if reading is None:
+            raise BusinessRuleViolation(
+                "No meter reading is known for this connector; send meter_stop_wh.",
+                errors={"meter_stop_wh": ["Required: no meter reading is known."]},
+            )
+        if reading.energy_wh < session.meter_start_wh:
+            raise BusinessRuleViolation(
+                "The last meter reading is below the session's start; send meter_stop_wh.",
+                errors={"meter_stop_wh": ["Required: the last reading is below meter_start_wh."]},
+            )
+        meter_stop_wh = reading.energy_wh
+        if session.started_at <= reading.ts <= now and reading.energy_wh > session.meter_start_wh:
+            charging_ended_at = reading.ts
+    elif meter_stop_wh < session.meter_start_wh:
+        raise InvalidInput(
+            f"meter_stop_wh must be at least meter_start_wh ({session.meter_start_wh}).",
+            errors={"meter_stop_wh": [f"Must be at least {session.meter_start_wh}."]},
+        )
+    session.status = ChargingSession.Status.COMPLETED
+    session.meter_stop_wh = meter_stop_wh
+    session.energy_wh = meter_stop_wh - session.meter_start_wh
+    session.ended_at = now
+    session.charging_ended_at = charging_ended_at
+    session.stopped_by = by.user_id
+    session.save()
+    _announce(_session_completed_event(session))
+    return session
+
+
+@transaction.atomic
+def session_record_completed(
+    *,
+    user_id: UUID,
+    connector_id: UUID,
+    started_at: datetime,
+    ended_at: datetime,
+    meter_start_wh: int,
+    meter_stop_wh: int,
+    charging_ended_at: datetime | None = None,
+    session_id: UUID | None = None,
+) -> ChargingSession:
+    """Records a session that already took place (a charger's offline log, the demo data), publishing
+    session.started.v1 and session.completed.v1 as if it had run live."""
+    connector = selectors.connector_get(connector_id)
+    if connector is None:
+        raise NotFound("No such connector.")
+    if not (started_at < ended_at <= timezone.now()) or meter_stop_wh < meter_start_wh:
+        raise InvalidInput("A recorded session must lie in the past with a meter that did not go back.")
+    session = ChargingSession.objects.create(
+        id=session_id or uuid4(),
+        user_id=user_id,
+        connector_id=connector.id,
+        station_id=connector.station_id,
+        operator_id=connector.operator_id,
+        connector_type=connector.type,
+        status=ChargingSession.Status.COMPLETED,
+        meter_start_wh=meter_start_wh,
+        meter_stop_wh=meter_stop_wh,
+        energy_wh=meter_stop_wh - meter_start_wh,
+        started_at=started_at,
+        ended_at=ended_at,
+        charging_ended_at=charging_ended_at,
+        tariff=to_primitive(_tariff_snapshot(connector, started_at)),
+    )
+    _announce(_session_started_event(session))
+    _announce(_session_completed_event(session))
+    return session

@@ -1,0 +1,15 @@
+from celery import shared_task
+
+from apps.reservations import services
+
+EXPIRE_NO_SHOWS = "reservations.expire_no_shows"
+
+
+@shared_task(name=EXPIRE_NO_SHOWS)
+def expire_no_show_reservations() -> int:
+    """Beat: confirmed reservations past their end become `expired` (reservation.expired.v1)."""
+    expired = batch = services.reservations_expire_overdue()
+    while batch == services.EXPIRY_BATCH_SIZE:
+        batch = services.reservations_expire_overdue()
+        expired += batch
+    return expired
