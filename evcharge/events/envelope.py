@@ -1,5 +1,6 @@
 """The CloudEvents 1.0 envelope every event travels in (structured mode)."""
 
+import dataclasses
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ class EventEnvelope(Generic[T]):
         correlationid: str | None = None,
     ) -> "EventEnvelope[T]":
         if subject is None:
-            first_field = next(iter(event.__dataclass_fields__))  # type: ignore[attr-defined]
+            first_field = dataclasses.fields(event)[0].name  # ClassVars (TYPE, SOURCE) are not fields
             subject = str(getattr(event, first_field))
         return cls(
             type=event.TYPE,  # type: ignore[attr-defined]
