@@ -1,0 +1,227 @@
+"""Billing's tables: invoices (a driver's charging orders) and their lines, payment methods, payments,
+and the append-only payments ledger.
+
+Other contexts' objects (sessions, stations, users, operators, promotions) are referenced by UUID only;
+what billing needs to know about a session it keeps here, copied from the session events.
+"""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+
+class InvoiceStatus(models.TextChoices):
+    DRAFT = "draft", "Draft (session running, provisional hold)"
+    OPEN = "open", "Open (finalized, to be paid)"
+    PAID = "paid", "Paid"
+    VOID = "void", "Void"
+    REFUNDED = "refunded", "Refunded"
+
+
+class LineKind(models.TextChoices):
+    ENERGY = "energy", "Energy"
+    TIME = "time", "Time"
+    SESSION_FEE = "session_fee", "Session fee"
+    IDLE_FEE = "idle_fee", "Idle fee"
+    RESERVATION_FEE = "reservation_fee", "Reservation fee"
+    PRODUCT = "product", "Product"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    DISCOUNT = "discount", "Discount"
+
+
+SESSION_LINE_KINDS = (LineKind.ENERGY, LineKind.TIME, LineKind.SESSION_FEE, LineKind.IDLE_FEE)
+STAFF_LINE_KINDS = (LineKind.ADJUSTMENT, LineKind.RESERVATION_FEE, LineKind.PRODUCT)
+EDITABLE_STATUSES = (InvoiceStatus.DRAFT, InvoiceStatus.OPEN)
+
+
+class Invoice(models.Model):
+    """One per charging session. Draft while the session runs, open once finalized from session.completed.v1."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    session_id = models.UUIDField(unique=True)
+    user_id = models.UUIDField(db_index=True)
+    operator_id = models.UUIDField(db_index=True)
+    station_id = models.UUIDField(db_index=True)
+    connector_id = models.UUIDField()
+    connector_type = models.CharField(max_length=20, blank=True)
+    reservation_id = models.UUIDField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=InvoiceStatus.choices, default=InvoiceStatus.DRAFT)
+    currency = models.CharField(max_length=3)
+
+    # The tariff snapshot the session was started with (TariffSnapshot as JSON primitives).
+    tariff = models.JSONField()
+    # What finalize needs, copied from the session events (billing cannot read sessions).
+    started_at = models.DateTimeField()
+    meter_start_wh = models.BigIntegerField(default=0)
+    completed = models.BooleanField(default=False, help_text="session.completed.v1 has been received")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    charging_ended_at = models.DateTimeField(null=True, blank=True)
+    meter_stop_wh = models.BigIntegerField(null=True, blank=True)
+    energy_wh = models.BigIntegerField(null=True, blank=True)
+
+    hold_amount = models.BigIntegerField(
+        default=0, help_text="Provisional hold recorded at session start (an estimate; no money moves)"
+    )
+    subtotal_amount = models.BigIntegerField(default=0)
+    discount_amount = models.BigIntegerField(default=0)
+    total_amount = models.BigIntegerField(default=0)
+    status_reason = models.CharField(max_length=500, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finalized_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="voided or refunded")
+
+    class Meta:
+        ordering = ["-started_at", "-created_at"]
+        indexes = [
+            models.Index(fields=["user_id", "-started_at"], name="billing_inv_user_started"),
+            models.Index(fields=["operator_id", "-started_at"], name="billing_inv_oper_started"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_amount__gte=0) & Q(discount_amount__gte=0),
+                name="billing_invoice_amounts_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(total_amount=models.F("subtotal_amount") - models.F("discount_amount")),
+                name="billing_invoice_total_is_subtotal_minus_discount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invoice {self.id} ({self.status}, {self.total_amount} {self.currency})"
+
+
+class InvoiceLine(models.Model):
+    """An item of the order. `amount` is computed exactly from its source and rounded once, half to even.
+    `quantity` is in `unit` (kWh, min, item); for time and idle lines it is the exact minutes shown
+    to 3 decimals, while `amount` is computed from the exact fraction."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField(default=0)
+    kind = models.CharField(max_length=20, choices=LineKind.choices)
+    description = models.CharField(max_length=300)
+    quantity = models.DecimalField(max_digits=14, decimal_places=3)
+    unit = models.CharField(max_length=10, default="item")
+    unit_amount = models.BigIntegerField()
+    amount = models.BigIntegerField()
+    promotion_code = models.CharField(max_length=64, blank=True)
+    promotion_id = models.UUIDField(null=True, blank=True)
+    redemption_id = models.UUIDField(null=True, blank=True)
+    added_by = models.UUIDField(null=True, blank=True, help_text="the staff user who added it; empty = system")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount}"
+
+
+class PaymentMethod(models.Model):
+    """A driver's tokenised card; the token is the gateway's, never a card number."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user_id = models.UUIDField(db_index=True)
+    kind = models.CharField(max_length=10, default="card")
+    token = models.CharField(max_length=255)
+    brand = models.CharField(max_length=30, blank=True)
+    last4 = models.CharField(max_length=4, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.brand or self.kind} ****{self.last4}"
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    REFUNDED = "refunded", "Refunded"
+
+
+class Payment(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    user_id = models.UUIDField(db_index=True)
+    payment_method = models.ForeignKey(PaymentMethod, on_delete=models.PROTECT, null=True, blank=True)
+    status = models.CharField(max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    discount_amount = models.BigIntegerField(default=0)
+    promotion_code = models.CharField(max_length=64, blank=True)
+    redemption_id = models.UUIDField(null=True, blank=True)
+    gateway = models.CharField(max_length=100, blank=True, help_text="empty: nothing to charge")
+    gateway_reference = models.CharField(max_length=255, blank=True)
+    refund_reference = models.CharField(max_length=255, blank=True)
+    failure_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # At most one payment in flight and one that took the money, per invoice.
+            models.UniqueConstraint(
+                fields=["invoice"], condition=Q(status="pending"), name="billing_one_pending_payment_per_invoice"
+            ),
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=Q(status__in=["succeeded", "refunded"]),
+                name="billing_one_captured_payment_per_invoice",
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="billing_payment_amount_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payment {self.id} ({self.status}, {self.amount} {self.currency})"
+
+
+class LedgerAccount(models.TextChoices):
+    GATEWAY_CASH = "gateway_cash", "Cash held at the payment gateway"
+    SALES = "sales", "Charging sales"
+
+
+class LedgerEntry(models.Model):
+    """Append-only, double-entry style: every posting writes two legs summing to zero
+    (debit positive, credit negative). Per invoice, the gateway_cash legs sum to charged - refunded.
+    Rows are never updated or deleted (enforced in save/delete, and by a trigger on PostgreSQL)."""
+
+    class Kind(models.TextChoices):
+        CHARGE = "charge", "Charge"
+        REFUND = "refund", "Refund"
+
+    id = models.BigAutoField(primary_key=True)
+    posting_id = models.UUIDField(db_index=True)
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="ledger_entries")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="ledger_entries")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    account = models.CharField(max_length=20, choices=LedgerAccount.choices)
+    amount = models.BigIntegerField(help_text="debit positive, credit negative; minor units")
+    currency = models.CharField(max_length=3)
+    description = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "ledger entries"
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.account} {self.amount} {self.currency}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise RuntimeError("ledger entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("ledger entries are append-only")

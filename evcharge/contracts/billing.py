@@ -18,6 +18,8 @@ class InvoiceGenerated:
     subtotal_amount: int
     discount_amount: int
     total_amount: int
+    operator_id: UUID | None = None
+    energy_wh: int = 0
 
 
 @event_contract
@@ -33,6 +35,7 @@ class PaymentSucceeded:
     amount: int
     discount_amount: int
     currency: str
+    operator_id: UUID | None = None
 
 
 @event_contract
@@ -60,6 +63,7 @@ class PaymentRefunded:
     amount: int
     currency: str
     reason: str
+    operator_id: UUID | None = None
 
 
 @event_contract

@@ -1,0 +1,92 @@
+"""Staff's view of billing. Amounts and statuses change only through the services (API): the admin
+shows invoices with their lines and payments, payments and the ledger read-only."""
+
+from django.contrib import admin
+
+from apps.billing.models import Invoice, InvoiceLine, LedgerEntry, Payment, PaymentMethod
+
+
+def _operator_scope(request, queryset, field: str):
+    """An operator's staff see only their stations' billing; admins see everything."""
+    user = request.user
+    if getattr(user, "role", None) == "operator" and not user.is_superuser:
+        return queryset.filter(**{field: user.operator_id})
+    return queryset
+
+
+class _ReadOnly:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class InvoiceLineInline(_ReadOnly, admin.TabularInline):
+    model = InvoiceLine
+    fields = ["kind", "description", "quantity", "unit", "unit_amount", "amount", "promotion_code", "added_by"]
+    readonly_fields = fields
+    extra = 0
+
+
+class PaymentInline(_ReadOnly, admin.TabularInline):
+    model = Payment
+    fields = ["id", "status", "amount", "currency", "promotion_code", "failure_reason", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = ["id", "status", "total_amount", "currency", "user_id", "operator_id", "started_at"]
+    list_filter = ["status", "currency", "completed", ("started_at", admin.DateFieldListFilter)]
+    search_fields = ["=id", "=session_id", "=user_id", "=station_id", "=operator_id"]
+    date_hierarchy = "started_at"
+    inlines = [InvoiceLineInline, PaymentInline]
+
+    def get_queryset(self, request):
+        return _operator_scope(request, super().get_queryset(request), "operator_id")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_staff
+
+
+@admin.register(Payment)
+class PaymentAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = ["id", "status", "amount", "currency", "invoice", "gateway", "created_at"]
+    list_filter = ["status", "gateway", "currency"]
+    search_fields = ["=id", "=invoice__id", "=user_id", "gateway_reference", "promotion_code"]
+
+    def get_queryset(self, request):
+        return _operator_scope(request, super().get_queryset(request), "invoice__operator_id")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_staff
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = ["id", "created_at", "kind", "account", "amount", "currency", "invoice", "payment"]
+    list_filter = ["kind", "account", "currency"]
+    search_fields = ["=posting_id", "=invoice__id", "=payment__id"]
+
+    def get_queryset(self, request):
+        return _operator_scope(request, super().get_queryset(request), "invoice__operator_id")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_staff
+
+
+@admin.register(PaymentMethod)
+class PaymentMethodAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = ["id", "user_id", "kind", "brand", "last4", "created_at", "deleted_at"]
+    list_filter = ["kind", "brand", ("deleted_at", admin.EmptyFieldListFilter)]
+    search_fields = ["=user_id", "last4"]
+    readonly_fields = ["id", "user_id", "kind", "token", "brand", "last4", "created_at", "deleted_at"]
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_staff

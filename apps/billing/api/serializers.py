@@ -1,0 +1,155 @@
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from apps.billing.models import (
+    STAFF_LINE_KINDS,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    LineKind,
+    Payment,
+    PaymentMethod,
+)
+
+# --- output ---
+
+
+class LineOut(serializers.ModelSerializer):
+    class Meta:
+        model = InvoiceLine
+        fields = ["id", "kind", "description", "quantity", "unit", "unit_amount", "amount"]
+
+
+class DiscountOut(serializers.ModelSerializer):
+    amount = serializers.SerializerMethodField()
+
+    class Meta:
+        model = InvoiceLine
+        fields = ["id", "promotion_code", "promotion_id", "redemption_id", "amount"]
+
+    def get_amount(self, line) -> int:
+        return -line.amount
+
+
+class PaymentOut(serializers.ModelSerializer):
+    invoice_id = serializers.UUIDField(read_only=True)
+    payment_method_id = serializers.UUIDField(read_only=True, allow_null=True)
+    failure_reason = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "invoice_id",
+            "status",
+            "amount",
+            "discount_amount",
+            "currency",
+            "promotion_code",
+            "payment_method_id",
+            "failure_reason",
+            "created_at",
+            "completed_at",
+            "refunded_at",
+        ]
+
+    def get_failure_reason(self, payment) -> str | None:
+        return payment.failure_reason or None
+
+
+class InvoiceOut(serializers.ModelSerializer):
+    lines = LineOut(many=True, read_only=True)
+    discounts = serializers.SerializerMethodField()
+    payments = PaymentOut(many=True, read_only=True)
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "id",
+            "session_id",
+            "user_id",
+            "operator_id",
+            "station_id",
+            "connector_id",
+            "status",
+            "currency",
+            "lines",
+            "discounts",
+            "subtotal_amount",
+            "discount_amount",
+            "total_amount",
+            "hold_amount",
+            "energy_wh",
+            "started_at",
+            "ended_at",
+            "finalized_at",
+            "paid_at",
+            "status_reason",
+            "created_at",
+            "payments",
+        ]
+
+    @extend_schema_field(DiscountOut(many=True))
+    def get_discounts(self, invoice) -> list[dict]:
+        discounts = [line for line in invoice.lines.all() if line.kind == LineKind.DISCOUNT]
+        return DiscountOut(discounts, many=True).data
+
+
+class PaymentMethodOut(serializers.ModelSerializer):
+    class Meta:
+        model = PaymentMethod
+        fields = ["id", "kind", "brand", "last4", "created_at"]
+
+
+class PaymentBrief(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    amount = serializers.IntegerField()
+    currency = serializers.CharField()
+    failure_reason = serializers.CharField(allow_null=True)
+
+
+class CheckoutOut(serializers.Serializer):
+    invoice = InvoiceOut()
+    payment = PaymentBrief()
+
+
+# --- input ---
+
+InvoiceFilter = type(
+    "InvoiceFilter",
+    (serializers.Serializer,),
+    {
+        "status": serializers.ChoiceField(choices=InvoiceStatus.choices, required=False),
+        "from": serializers.DateTimeField(required=False, help_text="sessions started at or after"),
+        "to": serializers.DateTimeField(required=False, help_text="sessions started before"),
+    },
+)
+
+
+class LineIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[(kind.value, kind.label) for kind in STAFF_LINE_KINDS])
+    description = serializers.CharField(max_length=300)
+    quantity = serializers.DecimalField(
+        max_digits=10, decimal_places=3, min_value=Decimal("0.001"), max_value=Decimal(1_000_000), default=1
+    )
+    unit_amount = serializers.IntegerField(
+        min_value=-(10**9), max_value=10**9, help_text="minor units; negative only for an adjustment"
+    )
+
+
+class PaymentMethodIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["card"], default="card")
+    token = serializers.CharField(max_length=255, help_text="the gateway's token (test: tok_visa, ...)")
+
+
+class CheckoutIn(serializers.Serializer):
+    payment_method_id = serializers.UUIDField()
+    promotion_code = serializers.CharField(max_length=64, required=False, allow_blank=True, allow_null=True)
+
+
+class InvoiceStatusIn(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[InvoiceStatus.VOID.value, InvoiceStatus.REFUNDED.value])
+    reason = serializers.CharField(max_length=500)

@@ -1,0 +1,565 @@
+"""Billing's use cases: invoices from session events, staff items, payment methods, checkout, void and refund."""
+
+import logging
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from apps.billing import calculation
+from apps.billing.gateways import GatewayError, GatewayResult, UnknownToken, get_gateway
+from apps.billing.models import (
+    EDITABLE_STATUSES,
+    SESSION_LINE_KINDS,
+    STAFF_LINE_KINDS,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    LedgerAccount,
+    LedgerEntry,
+    LineKind,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+)
+from apps.billing.selectors import invoices_visible_to
+from evcharge.actor import Actor
+from evcharge.contracts import pricing
+from evcharge.contracts.billing import (
+    InvoiceGenerated,
+    InvoiceVoided,
+    PaymentFailed,
+    PaymentRefunded,
+    PaymentSucceeded,
+)
+from evcharge.contracts.pricing import PromotionRefused, TariffSnapshot
+from evcharge.contracts.reservations import SessionCompleted, SessionStarted
+from evcharge.errors import BusinessRuleViolation, Conflict, DomainError, InvalidInput, NotFound
+from evcharge.events import publish
+from evcharge.events.codec import from_primitive, to_primitive
+
+logger = logging.getLogger("evcharge.billing")
+STAFF_LINE_POSITION = 100  # staff items come after the session's lines
+
+
+class GatewayUnavailable(DomainError):
+    status, title, type_slug = 502, "Payment gateway unavailable", "gateway-unavailable"
+
+
+def invoice_tariff(invoice: Invoice) -> TariffSnapshot:
+    return from_primitive(TariffSnapshot, invoice.tariff)
+
+
+# --- invoices from session events -----------------------------------------------------------------
+
+
+@transaction.atomic
+def invoice_open_for_session(*, started: SessionStarted) -> Invoice:
+    """session.started.v1: a draft invoice with a recorded provisional hold (no money moves)."""
+    invoice = Invoice.objects.select_for_update().filter(session_id=started.session_id).first()
+    if invoice is not None:  # session.completed.v1 arrived first, or a replay
+        return invoice
+    return Invoice.objects.create(
+        session_id=started.session_id,
+        user_id=started.user_id,
+        operator_id=started.operator_id,
+        station_id=started.station_id,
+        connector_id=started.connector_id,
+        connector_type=started.connector_type,
+        reservation_id=started.reservation_id,
+        currency=started.tariff.currency,
+        tariff=to_primitive(started.tariff),
+        started_at=started.started_at,
+        meter_start_wh=started.meter_start_wh,
+        hold_amount=calculation.estimated_hold(
+            tariff=started.tariff,
+            estimated_wh=settings.BILLING_HOLD_ESTIMATE_WH,
+            estimated_minutes=settings.BILLING_HOLD_ESTIMATE_MINUTES,
+        ),
+    )
+
+
+@transaction.atomic
+def invoice_complete_session(*, completed: SessionCompleted) -> Invoice:
+    """session.completed.v1: records what finalize needs and finalizes the invoice (creating it when
+    the completed event overtook the started one). The same facts always give the same lines."""
+    invoice = Invoice.objects.select_for_update().filter(session_id=completed.session_id).first()
+    if invoice is None:
+        invoice = Invoice(
+            session_id=completed.session_id,
+            user_id=completed.user_id,
+            operator_id=completed.operator_id,
+            station_id=completed.station_id,
+            connector_id=completed.connector_id,
+            connector_type=completed.connector_type,
+            reservation_id=completed.reservation_id,
+            started_at=completed.started_at,
+            meter_start_wh=completed.meter_start_wh,
+        )
+    if invoice.completed:
+        return invoice
+    invoice.completed = True
+    invoice.currency = completed.tariff.currency
+    invoice.tariff = to_primitive(completed.tariff)
+    invoice.started_at = completed.started_at
+    invoice.ended_at = completed.ended_at
+    invoice.charging_ended_at = completed.charging_ended_at
+    invoice.meter_stop_wh = completed.meter_stop_wh
+    invoice.energy_wh = completed.energy_wh
+    invoice.save()
+    if invoice.status == InvoiceStatus.DRAFT:
+        _finalize(invoice)
+    return invoice
+
+
+@transaction.atomic
+def invoice_finalize(*, session_id: UUID, by: Actor) -> Invoice:
+    """Staff/machines: finalize the session's invoice if the completed event has not yet. Idempotent."""
+    invoice = Invoice.objects.select_for_update().filter(session_id=session_id).first()
+    if invoice is not None and not by.manages(invoice.operator_id):
+        raise NotFound("No such invoice.")
+    if invoice is None or not invoice.completed:
+        raise Conflict(
+            f"Billing has not received session.completed.v1 for session {session_id} yet, so it cannot "
+            "compute the invoice; stop the session first, or retry shortly.",
+            code="session_not_completed",
+        )
+    if invoice.status == InvoiceStatus.DRAFT:
+        _finalize(invoice)
+    return invoice
+
+
+def _finalize(invoice: Invoice) -> None:
+    facts = calculation.SessionFacts(
+        energy_wh=invoice.energy_wh or 0,
+        started_at=invoice.started_at,
+        ended_at=invoice.ended_at,
+        charging_ended_at=invoice.charging_ended_at,
+    )
+    invoice.lines.filter(kind__in=SESSION_LINE_KINDS).delete()
+    for position, line in enumerate(calculation.session_lines(facts=facts, tariff=invoice_tariff(invoice))):
+        InvoiceLine.objects.create(
+            invoice=invoice,
+            position=position,
+            kind=line.kind,
+            description=line.description,
+            quantity=line.quantity,
+            unit=line.unit,
+            unit_amount=line.unit_amount,
+            amount=line.amount,
+        )
+    _recompute_totals(invoice)
+    invoice.status = InvoiceStatus.OPEN
+    invoice.finalized_at = timezone.now()
+    invoice.save()
+    publish(
+        InvoiceGenerated(
+            invoice_id=invoice.id,
+            session_id=invoice.session_id,
+            user_id=invoice.user_id,
+            station_id=invoice.station_id,
+            operator_id=invoice.operator_id,
+            currency=invoice.currency,
+            subtotal_amount=invoice.subtotal_amount,
+            discount_amount=invoice.discount_amount,
+            total_amount=invoice.total_amount,
+            energy_wh=invoice.energy_wh or 0,
+        )
+    )
+
+
+def _recompute_totals(invoice: Invoice) -> None:
+    amounts = list(invoice.lines.values_list("kind", "amount"))
+    subtotal = sum(amount for kind, amount in amounts if kind != LineKind.DISCOUNT)
+    discount = -sum(amount for kind, amount in amounts if kind == LineKind.DISCOUNT)
+    if subtotal < 0:
+        raise BusinessRuleViolation("The invoice's items would add up to less than zero.", code="negative_total")
+    invoice.subtotal_amount = subtotal
+    invoice.discount_amount = min(discount, subtotal)
+    invoice.total_amount = subtotal - invoice.discount_amount
+    invoice.save(update_fields=["subtotal_amount", "discount_amount", "total_amount", "updated_at"])
+
+
+# --- staff items ----------------------------------------------------------------------------------
+
+
+def _invoice_for_staff(*, invoice_id: UUID, by: Actor) -> Invoice:
+    invoice = invoices_visible_to(by).select_for_update().filter(id=invoice_id).first()
+    if invoice is None:
+        raise NotFound("No such invoice.")
+    return invoice
+
+
+def _ensure_editable(invoice: Invoice) -> None:
+    if invoice.status not in EDITABLE_STATUSES:
+        raise Conflict(f"The invoice is {invoice.status}; items can change only while it is draft or open.")
+    if invoice.payments.filter(status=PaymentStatus.PENDING).exists():
+        raise Conflict("A payment of this invoice is in progress; items cannot change now.")
+
+
+@transaction.atomic
+def invoice_line_add(
+    *, invoice_id: UUID, kind: str, description: str, quantity: Decimal, unit_amount: int, by: Actor
+) -> InvoiceLine:
+    if kind not in STAFF_LINE_KINDS:
+        raise InvalidInput(
+            f"Staff may add items of kind {', '.join(STAFF_LINE_KINDS)}.",
+            errors={"kind": [f"Choose one of {', '.join(STAFF_LINE_KINDS)}."]},
+        )
+    if quantity <= 0:
+        raise InvalidInput("The quantity must be positive.", errors={"quantity": ["Must be greater than 0."]})
+    if unit_amount < 0 and kind != LineKind.ADJUSTMENT:
+        raise InvalidInput(
+            "Only an adjustment may have a negative unit amount.",
+            errors={"unit_amount": ["Must be 0 or more (use an adjustment for a credit)."]},
+        )
+    invoice = _invoice_for_staff(invoice_id=invoice_id, by=by)
+    _ensure_editable(invoice)
+    last_position = invoice.lines.aggregate(last=Max("position"))["last"] or 0
+    line = InvoiceLine.objects.create(
+        invoice=invoice,
+        position=max(last_position + 1, STAFF_LINE_POSITION),
+        kind=kind,
+        description=description,
+        quantity=quantity,
+        unit="item",
+        unit_amount=unit_amount,
+        amount=calculation.line_amount(quantity=quantity, unit_amount=unit_amount),
+        added_by=by.user_id,
+    )
+    _recompute_totals(invoice)
+    return line
+
+
+@transaction.atomic
+def invoice_line_remove(*, invoice_id: UUID, line_id: UUID, by: Actor) -> Invoice:
+    invoice = _invoice_for_staff(invoice_id=invoice_id, by=by)
+    line = invoice.lines.filter(id=line_id).first()
+    if line is None:
+        raise NotFound("No such item on this invoice.")
+    _ensure_editable(invoice)
+    if line.kind == LineKind.DISCOUNT:
+        raise Conflict("A discount is removed by its promotion's release, not by hand.")
+    line.delete()
+    _recompute_totals(invoice)
+    return invoice
+
+
+# --- payment methods ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def payment_method_add(*, kind: str, token: str, by: Actor) -> PaymentMethod:
+    if kind != "card":
+        raise InvalidInput("Only cards are supported.", errors={"kind": ['Must be "card".']})
+    try:
+        card = get_gateway().card_details(token=token)
+    except UnknownToken as exc:
+        raise InvalidInput(str(exc), errors={"token": [str(exc)]}) from None
+    return PaymentMethod.objects.create(user_id=by.user_id, kind=kind, token=token, brand=card.brand, last4=card.last4)
+
+
+@transaction.atomic
+def payment_method_remove(*, payment_method_id: UUID, by: Actor) -> None:
+    method = PaymentMethod.objects.filter(id=payment_method_id, user_id=by.user_id, deleted_at__isnull=True).first()
+    if method is None:
+        raise NotFound("No such payment method.")
+    method.deleted_at = timezone.now()  # kept (soft-deleted): past payments refer to it
+    method.save(update_fields=["deleted_at"])
+
+
+# --- checkout -------------------------------------------------------------------------------------
+
+
+def invoice_checkout(
+    *, invoice_id: UUID, payment_method_id: UUID, promotion_code: str | None, by: Actor
+) -> tuple[Invoice, Payment]:
+    """Applies the promotion, records a pending payment (one transaction holding the invoice's row lock),
+    charges the gateway outside any lock, then settles the payment (a second transaction).
+    Two checkouts of one invoice: the second waits for the lock and finds a payment in flight → 409."""
+    invoice, payment, token = _checkout_begin(
+        invoice_id=invoice_id, payment_method_id=payment_method_id, promotion_code=promotion_code, by=by
+    )
+    if payment.status == PaymentStatus.PENDING:
+        invoice, payment = _charge_and_settle(payment=payment, token=token)
+    return invoice, payment
+
+
+def _charge_and_settle(*, payment: Payment, token: str) -> tuple[Invoice, Payment]:
+    """The gateway call (no lock held), keyed by the payment's id, so asking again never charges twice."""
+    try:
+        result = get_gateway().charge(
+            token=token, amount=payment.amount, currency=payment.currency, idempotency_key=str(payment.id)
+        )
+    except GatewayError as exc:
+        logger.warning("gateway error", extra={"payment_id": str(payment.id), "error": str(exc)})
+        result = GatewayResult(status="error", failure_reason=f"gateway_error: {exc}")
+    return _checkout_settle(invoice_id=payment.invoice_id, payment_id=payment.id, result=result)
+
+
+def payments_reconcile_pending(*, older_than: timedelta, limit: int = 100) -> int:
+    """Beat: settles payments left pending (the process died between the charge and its settlement) by
+    asking the gateway again with the same idempotency key: it answers with the first outcome."""
+    stale = Payment.objects.filter(
+        status=PaymentStatus.PENDING, created_at__lt=timezone.now() - older_than
+    ).select_related("payment_method")[:limit]
+    settled = 0
+    for payment in stale:
+        _charge_and_settle(payment=payment, token=payment.payment_method.token if payment.payment_method else "")
+        settled += 1
+    return settled
+
+
+@transaction.atomic
+def _checkout_begin(
+    *, invoice_id: UUID, payment_method_id: UUID, promotion_code: str | None, by: Actor
+) -> tuple[Invoice, Payment, str]:
+    invoice = Invoice.objects.select_for_update().filter(id=invoice_id, user_id=by.user_id).first()
+    if invoice is None:
+        raise NotFound("No such invoice.")
+    if invoice.status == InvoiceStatus.DRAFT:
+        raise Conflict("The session is still running: the invoice can be paid once it is finalized.")
+    if invoice.status == InvoiceStatus.PAID:
+        raise Conflict("This invoice is already paid.", code="already_paid")
+    if invoice.status != InvoiceStatus.OPEN:
+        raise Conflict(f"This invoice is {invoice.status} and cannot be paid.")
+    if invoice.payments.filter(status=PaymentStatus.PENDING).exists():
+        raise Conflict("A payment of this invoice is already in progress.", code="payment_in_progress")
+    method = PaymentMethod.objects.filter(id=payment_method_id, user_id=by.user_id, deleted_at__isnull=True).first()
+    if method is None:
+        raise InvalidInput("No such payment method.", errors={"payment_method_id": ["No such payment method."]})
+
+    redemption = None
+    if promotion_code:
+        redemption = _apply_promotion(invoice=invoice, code=promotion_code)
+
+    gateway = get_gateway()
+    payment = Payment.objects.create(
+        invoice=invoice,
+        user_id=invoice.user_id,
+        payment_method=method,
+        amount=invoice.total_amount,
+        currency=invoice.currency,
+        discount_amount=invoice.discount_amount,
+        promotion_code=promotion_code or "",
+        redemption_id=redemption.redemption_id if redemption else None,
+        gateway=gateway.name if invoice.total_amount else "",
+    )
+    if payment.amount == 0:  # nothing to charge (e.g. fully discounted): paid at once
+        _payment_succeeded(invoice=invoice, payment=payment, reference="")
+    return invoice, payment, method.token
+
+
+def _apply_promotion(*, invoice: Invoice, code: str):
+    if not pricing.registered():
+        raise BusinessRuleViolation("Promotions are not available right now.", code="promotions_unavailable")
+    try:
+        redemption = pricing.facade().apply_promotion(
+            code=code,
+            amount=invoice.total_amount,
+            currency=invoice.currency,
+            station_id=invoice.station_id,
+            user_id=invoice.user_id,
+            reference=str(invoice.id),
+        )
+    except PromotionRefused as exc:
+        raise BusinessRuleViolation(
+            f"The promotion code was refused: {exc.reason}",
+            code="promotion_refused",
+            errors={"promotion_code": [exc.reason]},
+        ) from None
+    discount = min(redemption.discount_amount, invoice.total_amount)
+    InvoiceLine.objects.create(
+        invoice=invoice,
+        position=(invoice.lines.aggregate(last=Max("position"))["last"] or 0) + 1,
+        kind=LineKind.DISCOUNT,
+        description=f"Promotion {code}",
+        quantity=Decimal(1),
+        unit="item",
+        unit_amount=-discount,
+        amount=-discount,
+        promotion_code=code,
+        promotion_id=redemption.promotion_id,
+        redemption_id=redemption.redemption_id,
+    )
+    _recompute_totals(invoice)
+    return redemption
+
+
+@transaction.atomic
+def _checkout_settle(*, invoice_id: UUID, payment_id: UUID, result: GatewayResult) -> tuple[Invoice, Payment]:
+    invoice = Invoice.objects.select_for_update().get(id=invoice_id)  # the same lock order as checkout
+    payment = Payment.objects.select_for_update().get(id=payment_id)
+    if payment.status != PaymentStatus.PENDING:  # settled already (a reconciliation got there first)
+        return invoice, payment
+    if result.succeeded:
+        _payment_succeeded(invoice=invoice, payment=payment, reference=result.reference)
+    else:
+        _payment_failed(invoice=invoice, payment=payment, reason=result.failure_reason or result.status)
+    return invoice, payment
+
+
+def _payment_succeeded(*, invoice: Invoice, payment: Payment, reference: str) -> None:
+    now = timezone.now()
+    payment.status = PaymentStatus.SUCCEEDED
+    payment.gateway_reference = reference
+    payment.completed_at = now
+    payment.save()
+    if payment.amount:
+        _post_to_ledger(
+            invoice=invoice,
+            payment=payment,
+            kind=LedgerEntry.Kind.CHARGE,
+            amount=payment.amount,
+            description=f"charge {reference}",
+        )
+    invoice.status = InvoiceStatus.PAID
+    invoice.paid_at = now
+    invoice.save(update_fields=["status", "paid_at", "updated_at"])
+    publish(
+        PaymentSucceeded(
+            payment_id=payment.id,
+            invoice_id=invoice.id,
+            session_id=invoice.session_id,
+            user_id=invoice.user_id,
+            station_id=invoice.station_id,
+            operator_id=invoice.operator_id,
+            amount=payment.amount,
+            discount_amount=payment.discount_amount,
+            currency=payment.currency,
+        )
+    )
+
+
+def _payment_failed(*, invoice: Invoice, payment: Payment, reason: str) -> None:
+    payment.status = PaymentStatus.FAILED
+    payment.failure_reason = reason[:500]
+    payment.completed_at = timezone.now()
+    payment.save()
+    if payment.redemption_id:
+        _release_promotion(redemption_id=payment.redemption_id)
+        invoice.lines.filter(kind=LineKind.DISCOUNT, redemption_id=payment.redemption_id).delete()
+        _recompute_totals(invoice)
+    publish(
+        PaymentFailed(
+            payment_id=payment.id,
+            invoice_id=invoice.id,
+            user_id=invoice.user_id,
+            amount=payment.amount,
+            currency=payment.currency,
+            reason=payment.failure_reason,
+        )
+    )
+
+
+def _release_promotion(*, redemption_id: UUID) -> None:
+    """Gives the promotion's use back. A failure here must not leave the payment pending: it is logged."""
+    try:
+        with transaction.atomic():
+            pricing.facade().release_promotion(redemption_id=redemption_id)
+    except Exception:
+        logger.exception("could not release a promotion redemption", extra={"redemption_id": str(redemption_id)})
+
+
+def _post_to_ledger(*, invoice: Invoice, payment: Payment, kind: str, amount: int, description: str) -> None:
+    """One balanced posting: a charge debits gateway cash and credits sales; a refund the reverse."""
+    posting_id = uuid.uuid4()
+    sign = 1 if kind == LedgerEntry.Kind.CHARGE else -1
+    legs = [(LedgerAccount.GATEWAY_CASH, sign * amount), (LedgerAccount.SALES, -sign * amount)]
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(
+            posting_id=posting_id,
+            invoice=invoice,
+            payment=payment,
+            kind=kind,
+            account=account,
+            amount=leg_amount,
+            currency=payment.currency,
+            description=description[:300],
+        )
+        for account, leg_amount in legs
+    )
+
+
+# --- void and refund ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def invoice_set_status(*, invoice_id: UUID, status: str, reason: str, by: Actor) -> Invoice:
+    invoice = _invoice_for_staff(invoice_id=invoice_id, by=by)
+    if status == InvoiceStatus.VOID:
+        _void(invoice=invoice, reason=reason)
+    elif status == InvoiceStatus.REFUNDED:
+        _refund(invoice=invoice, reason=reason)
+    else:
+        raise InvalidInput("Staff may set void or refunded.", errors={"status": ['Choose "void" or "refunded".']})
+    return invoice
+
+
+def _void(*, invoice: Invoice, reason: str) -> None:
+    if invoice.status == InvoiceStatus.VOID:
+        return
+    if invoice.status not in EDITABLE_STATUSES:
+        raise Conflict(f"A {invoice.status} invoice cannot be voided; refund a paid one instead.")
+    if invoice.payments.filter(status=PaymentStatus.PENDING).exists():
+        raise Conflict("A payment of this invoice is in progress; it cannot be voided now.")
+    invoice.status = InvoiceStatus.VOID
+    invoice.status_reason = reason
+    invoice.closed_at = timezone.now()
+    invoice.save()
+    publish(InvoiceVoided(invoice_id=invoice.id, session_id=invoice.session_id, user_id=invoice.user_id, reason=reason))
+
+
+def _refund(*, invoice: Invoice, reason: str) -> None:
+    """Refunds the captured payment in full through the gateway. The gateway is called while the invoice's
+    row is locked: refunds are rare staff actions, and the lock makes a double refund impossible."""
+    if invoice.status == InvoiceStatus.REFUNDED:
+        return
+    if invoice.status != InvoiceStatus.PAID:
+        raise Conflict(f"Only a paid invoice can be refunded; this one is {invoice.status}.")
+    payment = Payment.objects.select_for_update().get(invoice=invoice, status=PaymentStatus.SUCCEEDED)
+    if payment.amount:
+        try:
+            result = get_gateway().refund(
+                charge_reference=payment.gateway_reference,
+                amount=payment.amount,
+                currency=payment.currency,
+                idempotency_key=f"refund:{payment.id}",
+            )
+        except GatewayError as exc:
+            raise GatewayUnavailable(f"The payment gateway could not refund: {exc}. Nothing changed; retry.") from None
+        if not result.succeeded:
+            raise Conflict(f"The payment gateway refused the refund: {result.failure_reason or result.status}.")
+        payment.refund_reference = result.reference
+        _post_to_ledger(
+            invoice=invoice,
+            payment=payment,
+            kind=LedgerEntry.Kind.REFUND,
+            amount=payment.amount,
+            description=f"refund {result.reference}: {reason}",
+        )
+    now = timezone.now()
+    payment.status = PaymentStatus.REFUNDED
+    payment.refunded_at = now
+    payment.save()
+    invoice.status = InvoiceStatus.REFUNDED
+    invoice.status_reason = reason
+    invoice.closed_at = now
+    invoice.save()
+    publish(
+        PaymentRefunded(
+            payment_id=payment.id,
+            invoice_id=invoice.id,
+            user_id=invoice.user_id,
+            station_id=invoice.station_id,
+            operator_id=invoice.operator_id,
+            amount=payment.amount,
+            currency=payment.currency,
+            reason=reason,
+        )
+    )
