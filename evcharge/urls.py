@@ -28,6 +28,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     *[path("api/v1/", include(module)) for module in API_CONTEXTS],
     path("", include("apps.reporting.dashboard_urls")),
+    path("", include("apps.stations.public_urls")),  # /c/<code>: the page a connector's QR code opens
 ]
 
 handler404 = "evcharge.api.errors.handler404"

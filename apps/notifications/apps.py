@@ -7,4 +7,4 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
-        pass
+        from apps.notifications import handlers  # noqa: F401  (registers the subscribers)

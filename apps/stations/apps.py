@@ -7,4 +7,8 @@ class StationsConfig(AppConfig):
     verbose_name = "Stations"
 
     def ready(self) -> None:
-        pass
+        from apps.stations import handlers  # noqa: F401  (registers the subscribers)
+        from apps.stations.facade import StationsFacadeImpl
+        from evcharge.contracts import stations
+
+        stations.register(StationsFacadeImpl())

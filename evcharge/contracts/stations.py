@@ -17,6 +17,8 @@ CONNECTOR_STATUSES = (
     "Unavailable",
     "Faulted",
 )
+STATION_STATUSES = ("available", "occupied", "faulted", "unavailable")
+"""A station's status, derived from its connectors' (see StationCreated.status)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +58,9 @@ class StationCreated:
     location: Location
     chargers: list[ChargerInfo]
     enabled: bool = True
+    reservable: bool = True
+    status: str = "unavailable"
+    """Derived from the connectors: available | occupied | faulted | unavailable (see the OpenAPI schema)."""
 
 
 @event_contract
@@ -74,6 +79,8 @@ class StationUpdated:
     location: Location
     chargers: list[ChargerInfo]
     enabled: bool = True
+    reservable: bool = True
+    status: str = "unavailable"
 
 
 @event_contract
@@ -88,6 +95,10 @@ class StationStatusChanged:
     old_status: str
     new_status: str
     changed_at: datetime
+    reason: str = ""
+    """Why: "api" (PUT by the operator or charger), "session.started", "session.completed", "admin", ..."""
+    station_status: str = ""
+    """The station's derived status after the change."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,9 +113,21 @@ class ConnectorView:
     code: str
     station_timezone: str = "UTC"
     extra: dict = field(default_factory=dict)
+    number: int = 0
+    station_name: str = ""
+    station_enabled: bool = True
+    """False while the station is disabled (station.config.updated.v1); `status` then reads Unavailable."""
+    reservable: bool = True
+    """The station's `reservable` setting (station.config.updated.v1)."""
+    ocpp_status: str = ""
+    """The connector's own OCPP status, whatever the station's `enabled` flag says."""
 
 
 class StationsFacade(Protocol):
+    """Connectors for the other contexts. Nobody needs to call set_connector_status for charging
+    sessions: the stations context follows session.started.v1 (-> Charging) and session.completed.v1
+    (-> Finishing -> Available) itself; reservations do not change a connector's status."""
+
     def connector(self, connector_id: UUID) -> ConnectorView | None: ...
 
     def connector_by_code(self, code: str) -> ConnectorView | None: ...

@@ -1,0 +1,24 @@
+"""The connector status follows charging sessions and the station settings, from events alone."""
+
+from apps.stations import services
+from evcharge.contracts.adminconfig import StationConfigUpdated
+from evcharge.contracts.reservations import SessionCompleted, SessionStarted
+from evcharge.events import EventEnvelope, subscriber
+
+
+@subscriber("session.started.v1", consumer="stations")
+def on_session_started(event: EventEnvelope[SessionStarted]) -> None:
+    services.connector_follow_session_started(connector_id=event.data.connector_id, session_id=event.data.session_id)
+
+
+@subscriber("session.completed.v1", consumer="stations")
+def on_session_completed(event: EventEnvelope[SessionCompleted]) -> None:
+    services.connector_follow_session_completed(connector_id=event.data.connector_id, session_id=event.data.session_id)
+
+
+@subscriber("station.config.updated.v1", consumer="stations")
+def on_station_config_updated(event: EventEnvelope[StationConfigUpdated]) -> None:
+    settings = event.data.settings
+    services.station_apply_settings(
+        station_id=event.data.station_id, enabled=settings.enabled, reservable=settings.reservable
+    )
