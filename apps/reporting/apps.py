@@ -7,4 +7,4 @@ class ReportingConfig(AppConfig):
     verbose_name = "Reporting"
 
     def ready(self) -> None:
-        pass
+        from apps.reporting import handlers  # noqa: F401  (registers the subscribers)
