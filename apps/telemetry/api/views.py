@@ -1,0 +1,74 @@
+from django.conf import settings
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.telemetry import selectors, services
+from apps.telemetry.api import serializers as s
+from apps.telemetry.readings import parse_batch
+from evcharge.api.authentication import JWT_OR_API_KEY
+from evcharge.api.permissions import IsAnyUser, IsOperatorOrAdmin, actor
+from evcharge.errors import NotFound
+
+INGEST_DESCRIPTION = """One event object, or a list of up to 1000. The batch is validated as a whole: if any
+item is bad, nothing is stored and the 400 problem+json names every bad field by index
+(`{"errors": {"3.kind": [...], "7.ts": [...]}}`; a single object's errors are named by field alone).
+Unknown chargers, and connectors not of the given charger, are a 400 naming the indexes. Chargers of another
+operator (for an operator's token or API key) are a 403 naming the indexes (a 400 if the batch also has
+invalid items). Readings already stored (same charger, connector, ts and kind) are counted as duplicates."""
+
+
+class TelemetryEventsApi(APIView):
+    """Chargers (Api-Key) and operators/admins (JWT) post readings."""
+
+    authentication_classes = JWT_OR_API_KEY
+    permission_classes = [IsOperatorOrAdmin]
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        request=s.TelemetryEventIn(many=True),
+        responses={202: s.IngestOut, 400: OpenApiResponse(description="Invalid batch; nothing stored.")},
+        description=INGEST_DESCRIPTION,
+        examples=[
+            OpenApiExample(
+                "A meter reading",
+                value={
+                    "charger_id": "7d5e0c3c-8a43-4d2e-9d5b-1f0e6d4e2a11",
+                    "connector_id": "0a6f6c8e-2b7c-4c39-8a0e-5b9f3d1e4c22",
+                    "ts": "2026-11-25T12:00:00Z",
+                    "kind": "meter",
+                    "energy_wh": 123456,
+                    "power_w": 22000,
+                },
+                request_only=True,
+            )
+        ],
+        tags=["telemetry"],
+    )
+    def post(self, request):
+        readings = parse_batch(
+            request.data,
+            now=timezone.now(),
+            max_items=settings.TELEMETRY_MAX_BATCH,
+            retention_days=settings.TELEMETRY_RETENTION_DAYS,
+            max_future_seconds=settings.TELEMETRY_MAX_FUTURE_SECONDS,
+        )
+        result = services.telemetry_ingest(readings=readings, by=actor(request))
+        body = {"accepted": result.accepted, "duplicates": result.duplicates}
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+class StationLatestApi(APIView):
+    """Any signed-in user: the latest reading and health of each charger and connector of a station."""
+
+    permission_classes = [IsAnyUser]
+
+    @extend_schema(responses=s.StationLatestOut, tags=["telemetry"])
+    def get(self, request, station_id):
+        chargers = selectors.station_latest(station_id)
+        if chargers is None:
+            raise NotFound("Telemetry knows no station with this id.")
+        return Response(s.StationLatestOut({"station_id": station_id, "chargers": chargers}).data)
