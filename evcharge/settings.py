@@ -14,12 +14,14 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'evcharge.sqlite3'}")
+DATABASE_URL = env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'var' / 'evcharge.sqlite3'}"
 EMBEDDED = DATABASE_URL.startswith("sqlite")
 
-DEBUG = env.bool("DEBUG", default=EMBEDDED)
-SECRET_KEY = env.str(
-    "SECRET_KEY", default="embedded-insecure-key-set-SECRET_KEY-in-production" if EMBEDDED else ""
+# Debug pages only ever in the embedded mode: DEBUG=true is ignored once DATABASE_URL points elsewhere.
+DEBUG = EMBEDDED and env.bool("DEBUG", default=True)
+# Secrets come from the environment only; the embedded mode alone has a (public, insecure) default.
+SECRET_KEY = env.str("SECRET_KEY", default="") or (
+    "embedded-insecure-key-set-SECRET_KEY-in-production" if EMBEDDED else ""
 )
 if not SECRET_KEY:
     raise environ.ImproperlyConfigured("SECRET_KEY must be set outside the embedded mode")
@@ -57,6 +59,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "evcharge.api.middleware.RequestContextMiddleware",
+    "evcharge.platform.health.HealthCheckMiddleware",  # probes answer before ALLOWED_HOSTS/SSL checks
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -132,6 +135,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "login": env.str("THROTTLE_LOGIN", default="10/min"),
         "register": env.str("THROTTLE_REGISTER", default="30/hour"),
+        "connector_lookup": env.str("THROTTLE_CONNECTOR_LOOKUP", default="120/min"),
     },
     "UNAUTHENTICATED_USER": None,
 }
@@ -142,11 +146,13 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default="") or SECRET_KEY,
     "ALGORITHM": "HS256",
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
     "TOKEN_OBTAIN_SERIALIZER": "apps.identity.api.serializers.TokenObtainSerializer",
+    "TOKEN_REFRESH_SERIALIZER": "apps.identity.api.serializers.TokenRefreshSerializer",
+    "TOKEN_VERIFY_SERIALIZER": "apps.identity.api.serializers.TokenVerifySerializer",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -158,6 +164,18 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # One name per shared choice set (dotted strings: the platform imports no context).
+    "ENUM_NAME_OVERRIDES": {
+        "ConnectorTypeEnum": "evcharge.contracts.stations.CONNECTOR_TYPES",
+        "ConnectorStatusEnum": "evcharge.contracts.stations.CONNECTOR_STATUSES",
+        "StationStatusEnum": "evcharge.contracts.stations.STATION_STATUSES",
+        "PromotionKindEnum": "apps.pricing.models.Promotion.Kind",
+        "InvoiceLineKindEnum": "apps.billing.models.LineKind",
+        "StaffLineKindEnum": "apps.billing.models.STAFF_LINE_KINDS",
+        "LedgerEntryKindEnum": "apps.billing.models.LedgerEntry.Kind",
+        "PaymentMethodKindEnum": ["card"],
+        "TelemetryKindEnum": "apps.telemetry.models.Kind",
+    },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
             "ApiKeyAuth": {
@@ -192,6 +210,13 @@ CELERY_TASK_DEFAULT_QUEUE = "evcharge.tasks"
 CELERY_BEAT_SCHEDULE: dict = {}  # each context adds its periodic tasks in evcharge/celery.py
 CELERY_TIMEZONE = "UTC"
 
+# --- pricing: how long a quote holds, the largest energy it quotes, its per-process cache ---
+PRICING_QUOTE_VALID_SECONDS = env.int("PRICING_QUOTE_VALID_SECONDS", default=900)
+PRICING_QUOTE_MAX_KWH = env.int("PRICING_QUOTE_MAX_KWH", default=1000)
+PRICING_QUOTE_CACHE_SECONDS = env.int("PRICING_QUOTE_CACHE_SECONDS", default=300)
+PRICING_QUOTE_CACHE_MAX_ENTRIES = env.int("PRICING_QUOTE_CACHE_MAX_ENTRIES", default=10000)
+PRICING_QUOTE_RECHECK_SECONDS = env.float("PRICING_QUOTE_RECHECK_SECONDS", default=1.0)
+
 DEMO_SEEDERS = [
     "apps.identity.demo",
     "apps.stations.demo",
@@ -201,6 +226,14 @@ DEMO_SEEDERS = [
     "apps.telemetry.demo",
     "apps.adminconfig.demo",
 ]
+
+# Hours a response stored for an Idempotency-Key is replayed (purged hourly by beat)
+IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
+
+# --- tracing (evcharge/observability.py): spans always recorded, exported over OTLP/HTTP only when set ---
+OTEL_SDK_DISABLED = env.bool("OTEL_SDK_DISABLED", default=False)
+OTEL_SERVICE_NAME = env.str("OTEL_SERVICE_NAME", default="evcharge")
+OTEL_EXPORTER_OTLP_ENDPOINT = env.str("OTEL_EXPORTER_OTLP_ENDPOINT", default="")
 
 # --- logging: JSON lines with request id, user id, status, duration ---
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -219,3 +252,36 @@ LOGGING = {
 
 # --- adminconfig ---
 FEATURE_FLAG_CACHE_SECONDS = env.float("FEATURE_FLAG_CACHE_SECONDS", default=5.0)
+
+# --- reservations and charging sessions ---
+RESERVATION_MAX_MINUTES = env.int("RESERVATION_MAX_MINUTES", default=120)
+RESERVATION_MAX_DAYS_AHEAD = env.int("RESERVATION_MAX_DAYS_AHEAD", default=30)
+RESERVATION_CLOCK_SKEW_SECONDS = env.int("RESERVATION_CLOCK_SKEW_SECONDS", default=60)
+RESERVATION_EARLY_START_MINUTES = env.int("RESERVATION_EARLY_START_MINUTES", default=10)
+RESERVATION_EXPIRY_SWEEP_SECONDS = env.float("RESERVATION_EXPIRY_SWEEP_SECONDS", default=60.0)
+
+# --- telemetry ---
+TELEMETRY_MAX_BATCH = env.int("TELEMETRY_MAX_BATCH", default=1000)
+TELEMETRY_MAX_FUTURE_SECONDS = env.int("TELEMETRY_MAX_FUTURE_SECONDS", default=300)
+TELEMETRY_OFFLINE_AFTER_SECONDS = env.int("TELEMETRY_OFFLINE_AFTER_SECONDS", default=300)
+TELEMETRY_HEALTH_SWEEP_SECONDS = env.float("TELEMETRY_HEALTH_SWEEP_SECONDS", default=60.0)
+TELEMETRY_RETENTION_DAYS = env.int("TELEMETRY_RETENTION_DAYS", default=30)
+TELEMETRY_ROLLUP_RETENTION_DAYS = env.int("TELEMETRY_ROLLUP_RETENTION_DAYS", default=730)
+TELEMETRY_MAINTENANCE_SECONDS = env.float("TELEMETRY_MAINTENANCE_SECONDS", default=3600.0)
+
+# --- event bus: RabbitMQ transport, relay lease, consumers (evcharge/events) ---
+EVENTS_BROKER_URL = env.str("EVENTS_BROKER_URL", default="") or CELERY_BROKER_URL  # default: the Celery broker
+EVENTS_CONNECT_TIMEOUT = env.float("EVENTS_CONNECT_TIMEOUT", default=5.0)
+EVENTS_CONFIRM_TIMEOUT = env.float("EVENTS_CONFIRM_TIMEOUT", default=30.0)
+EVENTS_RELAY_LEASE_SECONDS = env.float("EVENTS_RELAY_LEASE_SECONDS", default=60.0)
+EVENTS_CONSUMERS = env.list("EVENTS_CONSUMERS", default=[])  # contexts this worker consumes; empty = all
+EVENTS_CONSUMER_PREFETCH = env.int("EVENTS_CONSUMER_PREFETCH", default=20)
+EVENTS_HANDLER_RETRY_DELAY_SECONDS = env.float("EVENTS_HANDLER_RETRY_DELAY_SECONDS", default=1.0)  # doubles
+EVENTS_OUTBOX_RETENTION_DAYS = env.int("EVENTS_OUTBOX_RETENTION_DAYS", default=7)
+EVENTS_METRICS_PORT = env.int("EVENTS_METRICS_PORT", default=0)  # a worker's own /metrics port; 0 = none
+
+# --- billing ---
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="apps.billing.gateways.TestGateway")
+BILLING_HOLD_ESTIMATE_WH = env.int("BILLING_HOLD_ESTIMATE_WH", default=20000)
+BILLING_HOLD_ESTIMATE_MINUTES = env.int("BILLING_HOLD_ESTIMATE_MINUTES", default=60)
+BILLING_PENDING_PAYMENT_TIMEOUT_SECONDS = env.int("BILLING_PENDING_PAYMENT_TIMEOUT_SECONDS", default=300)

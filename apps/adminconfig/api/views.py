@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from apps.adminconfig import selectors, services
 from apps.adminconfig.api import serializers as s
+from apps.adminconfig.models import ConfigChange
 from evcharge.api.permissions import IsAdmin, IsOperatorOrAdmin, actor
 from evcharge.errors import InvalidInput, NotFound
 
@@ -81,6 +82,7 @@ class ConfigHistoryApi(ListAPIView):
 
     permission_classes = [IsAdmin]
     serializer_class = s.ConfigChangeOut
+    queryset = ConfigChange.objects.none()  # for the schema; get_queryset answers requests
 
     def get_queryset(self):
         key = self.kwargs["key"]
