@@ -7,6 +7,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evcharge.settings")
 app = Celery("evcharge")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The event bus's consumer of the contexts' queues (EVENTS_CONSUMERS picks them; EVENTS_TRANSPORT=rabbitmq).
+app.steps["consumer"].add("evcharge.events.consumer:EventConsumerStep")
 
 
 def register_periodic(name: str, task: str, *, seconds: float, **options) -> None:

@@ -6,6 +6,8 @@ from rest_framework.test import APIClient
 
 from tests.helpers import require_postgres, skip_or_fail
 
+pytest_plugins = ["tests.bus_fixtures"]  # RabbitMQ bus per test, schema check of published events
+
 
 def pytest_collection_modifyitems(items):
     # Every test runs with real commits: on_commit hooks (the event relay), row locks across threads.
@@ -18,6 +20,7 @@ def pytest_collection_modifyitems(items):
 def _platform_test_defaults(request, settings):
     settings.EVENTS_TRANSPORT = "rabbitmq" if request.node.get_closest_marker("rabbitmq") else "inline"
     settings.SECURE_SSL_REDIRECT = False
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # tests: fast, not safe
     from evcharge.celery import app
     from evcharge.events.transports import reset_transports
 
@@ -75,9 +78,7 @@ def make_operator():
 def make_user():
     from apps.identity.models import User
 
-    def make(
-        role: str = "driver", operator=None, email: str | None = None, password: str = "correct-horse-42"
-    ):
+    def make(role: str = "driver", operator=None, email: str | None = None, password: str = "correct-horse-42"):
         return User.objects.create_user(
             email=email or f"{role}-{uuid.uuid4().hex[:8]}@example.test",
             password=password,

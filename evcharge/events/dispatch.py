@@ -5,9 +5,11 @@ import logging
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from evcharge.events import metrics
 from evcharge.events.envelope import EventEnvelope
 from evcharge.events.models import DeadLetter, InboxMessage
 from evcharge.events.registry import handlers_for
+from evcharge.observability import consume_span
 
 logger = logging.getLogger("evcharge.events")
 
@@ -18,15 +20,17 @@ def deliver(envelope: EventEnvelope, consumer: str) -> str:
     """Runs the consumer's handlers for this event once. Raises what a handler raised (nothing committed)."""
     handlers = handlers_for(envelope.type, consumer)
     try:
-        with transaction.atomic():
+        with consume_span(envelope, consumer), transaction.atomic():  # the trace continues from the publisher
             InboxMessage.objects.create(consumer=consumer, event_id=envelope.id, type=envelope.type)
             for handler in handlers:
                 handler(envelope)
     except IntegrityError:
         if InboxMessage.objects.filter(consumer=consumer, event_id=envelope.id).exists():
             logger.info("duplicate event skipped", extra={"consumer": consumer, "event_id": str(envelope.id)})
+            metrics.duplicates.labels(consumer).inc()
             return DUPLICATE
         raise
+    metrics.consumed.labels(consumer).inc()
     return APPLIED
 
 
@@ -37,6 +41,7 @@ def deliver_with_retries(envelope: EventEnvelope, consumer: str) -> str:
         try:
             return deliver(envelope, consumer)
         except Exception as exc:
+            metrics.handler_failed.labels(consumer).inc()
             logger.warning(
                 "handler failed",
                 exc_info=True,
@@ -51,5 +56,6 @@ def deliver_with_retries(envelope: EventEnvelope, consumer: str) -> str:
                     error=f"{type(exc).__name__}: {exc}",
                     attempts=attempt,
                 )
+                metrics.dead_lettered.labels(consumer).inc()
                 return "dead"
     raise AssertionError("unreachable")

@@ -10,6 +10,9 @@ class OutboxMessage(models.Model):
     envelope = models.JSONField()
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     available_at = models.DateTimeField(default=timezone.now)
+    locked_until = models.DateTimeField(
+        null=True, blank=True, help_text="Claimed by a relay until then; a crashed relay's rows are retaken after."
+    )
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -18,9 +21,10 @@ class OutboxMessage(models.Model):
     class Meta:
         ordering = ["created_at"]
         indexes = [
+            # The relay walks unsent rows oldest first; sent rows (kept for days) stay out of its way.
             models.Index(
-                fields=["available_at", "created_at"],
-                name="outbox_pending_idx",
+                fields=["created_at"],
+                name="outbox_unsent_idx",
                 condition=models.Q(sent_at__isnull=True, dead_at__isnull=True),
             )
         ]
@@ -32,7 +36,11 @@ class OutboxMessage(models.Model):
     def state(self) -> str:
         if self.dead_at:
             return "dead"
-        return "sent" if self.sent_at else "pending"
+        if self.sent_at:
+            return "sent"
+        if self.locked_until and self.locked_until > timezone.now():
+            return "claimed"
+        return "retrying" if self.attempts else "pending"
 
 
 class InboxMessage(models.Model):
@@ -44,9 +52,7 @@ class InboxMessage(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["consumer", "event_id"], name="inbox_once_per_consumer")
-        ]
+        constraints = [models.UniqueConstraint(fields=["consumer", "event_id"], name="inbox_once_per_consumer")]
 
     def __str__(self) -> str:
         return f"{self.consumer} {self.type} {self.event_id}"

@@ -1,4 +1,7 @@
+from django.urls import path
 
-urlpatterns: list = [
-    # /api/asyncapi.yaml arrives with the event catalog
+from evcharge.events.views import asyncapi_yaml
+
+urlpatterns = [
+    path("asyncapi.yaml", asyncapi_yaml, name="asyncapi"),
 ]

@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 from uuid import UUID
 
@@ -12,8 +14,21 @@ TRANSPORTS = {
 }
 
 
+@dataclass(frozen=True)
+class RelayedEvent:
+    """An outbox row on its way out: the envelope's JSON exactly as stored, parsed only if needed."""
+
+    id: UUID
+    type: str
+    body: bytes
+
+    @cached_property
+    def envelope(self) -> EventEnvelope:
+        return EventEnvelope.from_json(self.body)
+
+
 class Transport(Protocol):
-    def send(self, envelopes: list[EventEnvelope]) -> dict[UUID, str]:
+    def send(self, events: list[RelayedEvent]) -> dict[UUID, str]:
         """Sends a batch; returns the ids that failed with their error (empty: all sent)."""
 
     def wake_relay(self) -> None:

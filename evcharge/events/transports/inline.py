@@ -3,15 +3,15 @@
 from uuid import UUID
 
 from evcharge.events.dispatch import deliver_with_retries
-from evcharge.events.envelope import EventEnvelope
 from evcharge.events.registry import consumers_of
+from evcharge.events.transports import RelayedEvent
 
 
 class InlineTransport:
-    def send(self, envelopes: list[EventEnvelope]) -> dict[UUID, str]:
-        for envelope in envelopes:
-            for consumer in consumers_of(envelope.type):
-                deliver_with_retries(envelope, consumer)
+    def send(self, events: list[RelayedEvent]) -> dict[UUID, str]:
+        for event in events:
+            for consumer in consumers_of(event.type):
+                deliver_with_retries(event.envelope, consumer)
         return {}
 
     def wake_relay(self) -> None:

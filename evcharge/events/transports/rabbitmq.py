@@ -1,55 +1,117 @@
-"""RabbitMQ: topic exchange, routing key = event type, persistent, publisher confirms, mandatory."""
+"""RabbitMQ: topic exchange, routing key = event type, persistent, structured CloudEvents, and each
+batch published with `mandatory` and then confirmed by the broker as a whole (see broker.py).
+
+A message RabbitMQ returns as unroutable (no queue bound for its type) was still accepted and
+confirmed: nobody subscribes to that type yet, which is legitimate (e.g. a new event type). It counts
+as sent, is counted in evcharge_events_unroutable_total and logged. Queues of every registered
+consumer are declared before the first publish, so "unroutable" never means "consumer not started yet".
+"""
 
 import logging
 import threading
 from uuid import UUID
 
 from django.conf import settings
-from kombu import Connection, Exchange
 
-from evcharge.events.envelope import CLOUDEVENTS_CONTENT_TYPE, EventEnvelope
+from evcharge.events import metrics
+from evcharge.events.broker import ConfirmingPublisher, Outgoing
+from evcharge.events.envelope import CLOUDEVENTS_CONTENT_TYPE
+from evcharge.events.topology import declare_topology, exchange_name
+from evcharge.events.transports import RelayedEvent
 
 logger = logging.getLogger("evcharge.events.rabbitmq")
 
 
-def events_exchange() -> Exchange:
-    return Exchange(settings.EVENTS_EXCHANGE, type="topic", durable=True)
+def message_properties(event_id: UUID | str, event_type: str, headers: dict | None = None) -> dict:
+    properties = {
+        "content_type": CLOUDEVENTS_CONTENT_TYPE,
+        "content_encoding": "utf-8",
+        "delivery_mode": 2,
+        "message_id": str(event_id),
+        "type": event_type,
+        "app_id": "evcharge",
+    }
+    if headers:
+        properties["application_headers"] = headers
+    return properties
 
 
 class RabbitMQTransport:
+    pipelined = True  # the relay may claim and mark in a helper thread while this publishes
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._connection: Connection | None = None
+        self._publisher: ConfirmingPublisher | None = None
+        self._batch: list[RelayedEvent] = []
+        self._batch_error: Exception | None = None
 
-    def _producer_connection(self) -> Connection:
-        if self._connection is None:
-            self._connection = Connection(
-                settings.CELERY_BROKER_URL, transport_options={"confirm_publish": True}, connect_timeout=5
+    def _connected_publisher(self) -> ConfirmingPublisher:
+        if self._publisher is None:
+            publisher = ConfirmingPublisher(
+                settings.EVENTS_BROKER_URL,
+                connect_timeout=settings.EVENTS_CONNECT_TIMEOUT,
+                confirm_timeout=settings.EVENTS_CONFIRM_TIMEOUT,
             )
-        return self._connection
-
-    def send(self, envelopes: list[EventEnvelope]) -> dict[UUID, str]:
-        with self._lock:
             try:
-                connection = self._producer_connection()
-                connection.ensure_connection(max_retries=1)
-                producer = connection.Producer(exchange=events_exchange())
-                for envelope in envelopes:
-                    producer.publish(
-                        envelope.to_json(),
-                        routing_key=envelope.type,
-                        content_type=CLOUDEVENTS_CONTENT_TYPE,
-                        content_encoding="utf-8",
-                        delivery_mode=2,
-                        mandatory=True,
-                        message_id=str(envelope.id),
-                        declare=[events_exchange()],
-                    )
-            except Exception as exc:
-                logger.warning("publish failed", exc_info=True)
+                declare_topology(publisher.channel)
+            except Exception:
+                publisher.close()
+                raise
+            self._publisher = publisher
+        return self._publisher
+
+    def send(self, events: list[RelayedEvent]) -> dict[UUID, str]:
+        self.begin(events)
+        return self.end()
+
+    def begin(self, events: list[RelayedEvent]) -> None:
+        """Publishes a batch without waiting; end() waits for its confirms. The relay claims and
+        marks other batches in between, so the database work hides behind the broker's."""
+        self._lock.acquire()
+        self._batch = events
+        self._batch_error: Exception | None = None
+        exchange = exchange_name()
+        outgoing = [
+            Outgoing(event.id, exchange, event.type, event.body, message_properties(event.id, event.type))
+            for event in events
+        ]
+        reused = self._publisher is not None
+        try:
+            self._connected_publisher().publish_nowait(outgoing)
+        except Exception as exc:
+            self.close()
+            if not reused:
+                self._batch_error = exc
+                return
+            # An idle connection may have been dropped: once more on a fresh one (a message the
+            # broker did take before is then published twice, which consumers absorb).
+            logger.info("publish failed on a reused connection; reconnecting", exc_info=True)
+            try:
+                self._connected_publisher().publish_nowait(outgoing)
+            except Exception as retry_exc:
                 self.close()
-                return {envelope.id: f"{type(exc).__name__}: {exc}" for envelope in envelopes}
-        return {}
+                self._batch_error = retry_exc
+
+    def end(self) -> dict[UUID, str]:
+        events, error = self._batch, self._batch_error
+        try:
+            if error is None:
+                try:
+                    result = self._connected_publisher().wait_for_confirms()
+                except Exception as exc:
+                    self.close()
+                    error = exc
+            if error is not None:
+                logger.warning("publish failed; the rows stay unsent", exc_info=error)
+                return {event.id: f"{type(error).__name__}: {error}" for event in events}
+        finally:
+            self._batch = []
+            self._lock.release()
+        types = {event.id: event.type for event in events}
+        for event_id in result.returned:
+            metrics.unroutable.labels(types[event_id]).inc()
+            logger.info("event routed to no queue", extra={"event_id": str(event_id), "event_type": types[event_id]})
+        return result.failed
 
     def wake_relay(self) -> None:
         from evcharge.events.tasks import relay_outbox
@@ -60,8 +122,8 @@ class RabbitMQTransport:
             logger.warning("could not wake the relay; the periodic sweep will send the rows", exc_info=True)
 
     def close(self) -> None:
-        if self._connection is not None:
+        if self._publisher is not None:
             try:
-                self._connection.release()
+                self._publisher.close()
             finally:
-                self._connection = None
+                self._publisher = None

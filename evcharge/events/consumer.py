@@ -1,0 +1,261 @@
+"""Consuming the contexts' queues on RabbitMQ.
+
+Every delivery: parse the envelope, `dispatch.deliver` (inbox row + handlers in ONE transaction),
+ack after commit. A duplicate (inbox row exists) is acked and skipped.
+
+A handler error: the message is published to the consumer's retry queue with the attempt number in
+the `x-evcharge-attempt` header and a per-message TTL of EVENTS_HANDLER_RETRY_DELAY_SECONDS * 2^(n-1)
+(confirmed by the broker), then the failed delivery is acked; when the TTL ends RabbitMQ moves it
+back to the tail of the consumer's queue. After EVENTS_HANDLER_MAX_ATTEMPTS it goes to the
+dead-letter exchange instead, with `x-evcharge-error`, `x-evcharge-consumer` and
+`x-evcharge-attempt` headers, into `<queue>.dead`;
+`manage.py events_deadletters` lists and replays it. A body that is no CloudEvent is rejected
+without requeue: RabbitMQ dead-letters it into the same queue (with its `x-death` header).
+A database outage is not the event's fault: the delivery is requeued without counting an attempt.
+
+Runs in a Celery worker as a bootstep (`EventConsumerStep`, added in evcharge/celery.py; the
+worker consumes the contexts in EVENTS_CONSUMERS, all by default) or standalone with
+`manage.py events_consume` / `ConsumerLoop` (tests, benchmarks).
+"""
+
+import logging
+import threading
+import time
+from functools import partial
+
+from celery import bootsteps
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
+from django.utils import timezone
+
+from evcharge.events import metrics
+from evcharge.events.broker import ConfirmingPublisher, Outgoing
+from evcharge.events.dispatch import deliver
+from evcharge.events.envelope import EventEnvelope
+from evcharge.events.topology import (
+    consumer_names,
+    dead_letter_exchange_name,
+    declare_topology,
+    queue_name,
+    retry_queue_name,
+)
+
+logger = logging.getLogger("evcharge.events.consumer")
+
+ATTEMPT_HEADER = "x-evcharge-attempt"
+ERROR_HEADER = "x-evcharge-error"
+CONSUMER_HEADER = "x-evcharge-consumer"
+FAILED_AT_HEADER = "x-evcharge-failed-at"
+
+
+def configured_consumers() -> list[str]:
+    wanted = [name for name in settings.EVENTS_CONSUMERS if name]
+    if wanted == ["none"]:
+        return []
+    return consumer_names(wanted or None)
+
+
+class MessageHandler:
+    """Handles the deliveries of one or more consumers' queues (kombu messages)."""
+
+    def __init__(self) -> None:
+        self._publisher: ConfirmingPublisher | None = None
+        self.busy = 0  # deliveries being handled right now
+        self._connections_checked_at = 0.0
+
+    def _republish(self, message: Outgoing) -> None:
+        for attempt in (1, 2):
+            try:
+                if self._publisher is None:
+                    self._publisher = ConfirmingPublisher(
+                        settings.EVENTS_BROKER_URL,
+                        connect_timeout=settings.EVENTS_CONNECT_TIMEOUT,
+                        confirm_timeout=settings.EVENTS_CONFIRM_TIMEOUT,
+                    )
+                result = self._publisher.publish_one(message)
+                if result.failed:
+                    raise RuntimeError(f"broker refused the message: {result.failed}")
+                return
+            except Exception:
+                self.close()
+                if attempt == 2:
+                    raise
+
+    def handle(self, consumer: str, message) -> None:
+        self.busy += 1
+        try:
+            self._handle(consumer, message)
+        finally:
+            self.busy -= 1
+
+    def _handle(self, consumer: str, message) -> None:
+        try:
+            envelope = EventEnvelope.from_json(message.body)
+        except Exception:
+            logger.exception("undecodable message dead-lettered", extra={"consumer": consumer})
+            metrics.dead_lettered.labels(consumer).inc()
+            message.reject(requeue=False)
+            return
+        if time.monotonic() - self._connections_checked_at > 1.0:  # CONN_MAX_AGE, broken connections
+            close_old_connections()
+            self._connections_checked_at = time.monotonic()
+        attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
+        try:
+            deliver(envelope, consumer)
+        except (OperationalError, InterfaceError):
+            logger.warning("database unavailable; delivery requeued", exc_info=True, extra={"consumer": consumer})
+            connections.close_all()
+            time.sleep(1)
+            message.reject(requeue=True)
+            return
+        except Exception as exc:
+            self._failed(consumer, envelope, message, attempt, exc)
+            return
+        message.ack()
+
+    def _failed(self, consumer: str, envelope: EventEnvelope, message, attempt: int, exc: Exception) -> None:
+        metrics.handler_failed.labels(consumer).inc()
+        error = f"{type(exc).__name__}: {exc}"[:1000]
+        final = attempt >= settings.EVENTS_HANDLER_MAX_ATTEMPTS
+        logger.warning(
+            "handler failed" + ("; dead-lettered" if final else "; retrying"),
+            exc_info=True,
+            extra={"consumer": consumer, "event_type": envelope.type, "event_id": str(envelope.id), "attempt": attempt},
+        )
+        headers = {**(message.headers or {}), ATTEMPT_HEADER: attempt + 1, ERROR_HEADER: error}
+        properties = {
+            key: value
+            for key, value in message.properties.items()
+            if key in ("content_type", "content_encoding", "message_id", "type", "app_id", "timestamp")
+        }
+        properties.update(delivery_mode=2, application_headers=headers)
+        if final:
+            headers.update(
+                {ATTEMPT_HEADER: attempt, CONSUMER_HEADER: consumer, FAILED_AT_HEADER: timezone.now().isoformat()}
+            )
+            target = Outgoing(envelope.id, dead_letter_exchange_name(), queue_name(consumer), message.body, properties)
+        else:
+            delay_ms = int(1000 * settings.EVENTS_HANDLER_RETRY_DELAY_SECONDS * 2 ** (attempt - 1))
+            properties["expiration"] = str(max(delay_ms, 1))
+            target = Outgoing(envelope.id, "", retry_queue_name(consumer), message.body, properties)
+        try:
+            self._republish(target)
+        except Exception:
+            logger.exception("could not republish a failed delivery; requeued", extra={"consumer": consumer})
+            message.reject(requeue=True)
+            return
+        if final:
+            metrics.dead_lettered.labels(consumer).inc()
+        message.ack()
+
+    def close(self) -> None:
+        if self._publisher is not None:
+            self._publisher.close()
+            self._publisher = None
+
+
+def build_consumers(channel, names: list[str], handler: MessageHandler) -> list:
+    from kombu import Consumer, Queue
+
+    declare_topology(channel, names)
+    return [
+        Consumer(
+            channel,
+            queues=[Queue(queue_name(name), no_declare=True)],
+            on_message=partial(handler.handle, name),
+            prefetch_count=settings.EVENTS_CONSUMER_PREFETCH,
+            tag_prefix=f"evcharge-{name}-",
+        )
+        for name in names
+    ]
+
+
+class EventConsumerStep(bootsteps.ConsumerStep):
+    """The Celery worker's consumer of the contexts' event queues (EVENTS_TRANSPORT=rabbitmq only)."""
+
+    def __init__(self, parent, **kwargs):
+        super().__init__(parent, **kwargs)
+        self.handler = MessageHandler()
+
+    def get_consumers(self, channel):
+        if settings.EVENTS_TRANSPORT != "rabbitmq":
+            return []
+        names = configured_consumers()
+        _start_metrics_server()
+        logger.info("consuming events", extra={"consumers": names})
+        return build_consumers(channel, names, self.handler)
+
+    def shutdown(self, c):
+        super().shutdown(c)
+        self.handler.close()
+
+
+def _start_metrics_server() -> None:
+    port = getattr(settings, "EVENTS_METRICS_PORT", 0)
+    if port and not getattr(_start_metrics_server, "started", False):
+        from prometheus_client import start_http_server
+
+        start_http_server(port)
+        _start_metrics_server.started = True  # type: ignore[attr-defined]
+
+
+class ConsumerLoop:
+    """Consumes the given contexts' queues in a thread of this process (no Celery worker needed)."""
+
+    def __init__(self, names: list[str] | None = None, *, url: str | None = None) -> None:
+        self.names = names if names is not None else configured_consumers()
+        self.url = url or settings.EVENTS_BROKER_URL
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+        self.handler = MessageHandler()
+
+    @property
+    def busy(self) -> bool:
+        return self.handler.busy > 0
+
+    def start(self, *, timeout: float = 10) -> "ConsumerLoop":
+        self._thread = threading.Thread(target=self.run, name="events-consumer", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise RuntimeError(f"the consumer did not start: {self.error!r}")
+        return self
+
+    def stop(self, *, timeout: float = 10) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def run(self) -> None:
+        """Consumes until stop(); reconnects with a growing pause when the broker goes away."""
+        from kombu import Connection
+
+        handler = self.handler
+        pause = 0.5
+        try:
+            while not self._stop.is_set():
+                try:
+                    with Connection(self.url, connect_timeout=settings.EVENTS_CONNECT_TIMEOUT) as connection:
+                        channel = connection.channel()
+                        consumers = build_consumers(channel, self.names, handler)
+                        for consumer in consumers:
+                            consumer.consume()
+                        self._ready.set()
+                        pause = 0.5
+                        while not self._stop.is_set():
+                            try:
+                                connection.drain_events(timeout=0.2)
+                            except TimeoutError:
+                                continue
+                except Exception as exc:
+                    self.error = exc
+                    if self._stop.is_set():
+                        break
+                    logger.warning("consumer connection lost; reconnecting", exc_info=True)
+                    self._stop.wait(pause)
+                    pause = min(pause * 2, 30)
+        finally:
+            handler.close()
+            connections.close_all()
