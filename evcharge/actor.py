@@ -32,9 +32,7 @@ class Actor:
 
     def manages(self, operator_id: UUID | None) -> bool:
         """True for an admin, or for an operator (user or API key) of that operator."""
-        return self.is_admin or (
-            self.is_operator and self.operator_id is not None and self.operator_id == operator_id
-        )
+        return self.is_admin or (self.is_operator and self.operator_id is not None and self.operator_id == operator_id)
 
     @classmethod
     def system(cls) -> "Actor":

@@ -43,3 +43,14 @@ def run_concurrently(fn: Callable[[int], Any], count: int, *, timeout: float = 6
     for thread in threads:
         thread.join(timeout)
     return results
+
+
+def assert_problem(response, status: int, *, fields: tuple[str, ...] = ()) -> dict:
+    """The response is an RFC 9457 problem+json with this status (and `errors` naming these fields)."""
+    assert response.status_code == status, (response.status_code, response.content[:500])
+    assert response["Content-Type"].startswith("application/problem+json"), response["Content-Type"]
+    body = response.json()
+    assert body["status"] == status and body["type"] and body["title"] and "detail" in body, body
+    for field in fields:
+        assert field in body.get("errors", {}), body
+    return body

@@ -50,9 +50,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(unique=True)
     name = models.CharField(max_length=200, blank=True)
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.DRIVER, db_index=True)
-    operator = models.ForeignKey(
-        Operator, null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
-    )
+    operator = models.ForeignKey(Operator, null=True, blank=True, on_delete=models.PROTECT, related_name="staff")
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May log into the Django admin.")
     date_joined = models.DateTimeField(default=timezone.now)
@@ -83,9 +81,7 @@ class ApiKey(models.Model):
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, unique=True, help_text="Public part of the key, to find it.")
     hashed_key = models.CharField(max_length=64)
-    operator = models.ForeignKey(
-        Operator, null=True, blank=True, on_delete=models.CASCADE, related_name="api_keys"
-    )
+    operator = models.ForeignKey(Operator, null=True, blank=True, on_delete=models.CASCADE, related_name="api_keys")
     created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="api_keys")
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)

@@ -20,8 +20,10 @@ def api_key_find_active(raw_key: str) -> ApiKey | None:
 
 
 def api_keys_visible_to(*, operator_id: UUID | None, is_admin: bool):
-    keys = ApiKey.objects.select_related("operator")
-    return keys if is_admin else keys.filter(operator_id=operator_id)
+    keys = ApiKey.objects.order_by("-created_at", "id")
+    if is_admin:
+        return keys
+    return keys.filter(operator_id=operator_id) if operator_id else keys.none()
 
 
 def operator_list():
@@ -30,3 +32,7 @@ def operator_list():
 
 def user_get(user_id: UUID) -> User | None:
     return User.objects.filter(id=user_id).first()
+
+
+def api_key_get(key_id: UUID) -> ApiKey | None:
+    return ApiKey.objects.filter(id=key_id).first()

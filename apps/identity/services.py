@@ -10,7 +10,7 @@ from apps.identity.models import ApiKey, Operator, User
 from apps.identity.selectors import hash_api_key
 from evcharge.actor import ADMIN, OPERATOR, ROLES, Actor
 from evcharge.contracts.identity import UserCreated
-from evcharge.errors import Conflict, InvalidInput, NotFound
+from evcharge.errors import InvalidInput, NotAllowed, NotFound
 from evcharge.events import publish
 
 
@@ -18,9 +18,7 @@ from evcharge.events import publish
 def user_register(*, email: str, password: str, name: str = "") -> User:
     email = email.strip().lower()
     if User.objects.filter(email=email).exists():
-        raise InvalidInput(
-            "This email is already registered.", errors={"email": ["This email is already registered."]}
-        )
+        raise InvalidInput("This email is already registered.", errors={"email": ["This email is already registered."]})
     try:
         validate_password(password, user=User(email=email, name=name))
     except ValidationError as exc:
@@ -55,21 +53,34 @@ def user_assign_role(*, user_id: UUID, role: str, operator_id: UUID | None, by: 
             raise InvalidInput("No such operator.", errors={"operator_id": ["No such operator."]})
     user.role = role
     user.operator = operator
+    # Staff log into the Django admin; an admin there sees everything, as in the API.
     user.is_staff = role in (OPERATOR, ADMIN)
-    user.save(update_fields=["role", "operator", "is_staff"])
+    user.is_superuser = role == ADMIN
+    user.save(update_fields=["role", "operator", "is_staff", "is_superuser"])
     return user
 
 
 @transaction.atomic
 def operator_create(*, name: str) -> Operator:
+    name = name.strip()
+    taken = InvalidInput(
+        f"An operator named {name!r} exists already.", errors={"name": ["An operator with this name exists."]}
+    )
     if Operator.objects.filter(name__iexact=name).exists():
-        raise Conflict(f"An operator named {name!r} exists already.")
-    return Operator.objects.create(name=name)
+        raise taken
+    try:
+        with transaction.atomic():
+            return Operator.objects.create(name=name)
+    except IntegrityError as exc:
+        raise taken from exc
 
 
+@transaction.atomic
 def api_key_create(*, name: str, by: Actor, operator_id: UUID | None = None) -> tuple[ApiKey, str]:
     """Returns the key row and the raw key, which is never stored and cannot be shown again."""
     if not by.is_admin:
+        if operator_id is not None and operator_id != by.operator_id:
+            raise NotAllowed("Operators create keys for their own operator only.")
         operator_id = by.operator_id
     if operator_id is not None and not Operator.objects.filter(id=operator_id).exists():
         raise InvalidInput("No such operator.", errors={"operator_id": ["No such operator."]})
@@ -85,9 +96,10 @@ def api_key_create(*, name: str, by: Actor, operator_id: UUID | None = None) -> 
     return key, raw_key
 
 
+@transaction.atomic
 def api_key_revoke(*, key_id: UUID, by: Actor) -> None:
     key = ApiKey.objects.filter(id=key_id).first()
-    if key is None or not (by.is_admin or key.operator_id == by.operator_id):
+    if key is None or not by.manages(key.operator_id):
         raise NotFound("No such API key.")
     if key.revoked_at is None:
         key.revoked_at = timezone.now()

@@ -49,9 +49,7 @@ def problem(status_code: int, detail: str, *, errors=None, title=None, slug=None
 
 
 def problem_response(status_code: int, detail: str, **kwargs) -> Response:
-    return Response(
-        problem(status_code, detail, **kwargs), status=status_code, content_type=PROBLEM_CONTENT_TYPE
-    )
+    return Response(problem(status_code, detail, **kwargs), status=status_code, content_type=PROBLEM_CONTENT_TYPE)
 
 
 def _field_errors(data) -> dict[str, list[str]]:
@@ -62,11 +60,7 @@ def _field_errors(data) -> dict[str, list[str]]:
         if isinstance(value, dict):
             for key, sub in value.items():
                 walk(sub, f"{path}.{key}" if path else str(key))
-        elif (
-            isinstance(value, list)
-            and value
-            and all(isinstance(v, (str, exceptions.ErrorDetail)) for v in value)
-        ):
+        elif isinstance(value, list) and value and all(isinstance(v, (str, exceptions.ErrorDetail)) for v in value):
             flat.setdefault(path or "non_field_errors", []).extend(str(v) for v in value)
         elif isinstance(value, list):
             for index, sub in enumerate(value):

@@ -37,9 +37,7 @@ def idempotent(request, *, scope: str, run: Callable[[], Response], required: bo
     key = request.headers.get(HEADER)
     if key is None:
         if required:
-            raise InvalidInput(
-                f"The {HEADER} header is required.", errors={HEADER: ["This header is required."]}
-            )
+            raise InvalidInput(f"The {HEADER} header is required.", errors={HEADER: ["This header is required."]})
         return run()
     if not key or len(key) > MAX_KEY_LENGTH:
         raise InvalidInput(

@@ -3,6 +3,7 @@ import re
 import time
 import uuid
 
+from evcharge.api.errors import PROBLEM_CONTENT_TYPE, json_problem
 from evcharge.api.logging import request_id_var, user_id_var
 
 logger = logging.getLogger("evcharge.request")
@@ -24,6 +25,7 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         try:
             response = self.get_response(request)
+            response = _problem_for_api_page(request, response)
             user = getattr(request, "user", None)
             actor = getattr(user, "actor", None)
             if actor is not None:
@@ -46,3 +48,20 @@ class RequestContextMiddleware:
         finally:
             request_id_var.reset(request_token)
             user_id_var.reset(user_token)
+
+
+def _problem_for_api_page(request, response):
+    """Under /api/ an error is problem+json even where Django would answer with an HTML page
+    (an unknown route while DEBUG is on, a plain Django view's 404/405)."""
+    if (
+        request.path.startswith("/api/")
+        and response.status_code in (404, 405)
+        and not response.get("Content-Type", "").startswith((PROBLEM_CONTENT_TYPE, "application/json"))
+    ):
+        if response.status_code == 404:
+            return json_problem(404, f"No route matches {request.path}.")
+        problem = json_problem(405, f"Method {request.method} is not allowed on {request.path}.")
+        if response.has_header("Allow"):
+            problem["Allow"] = response["Allow"]
+        return problem
+    return response

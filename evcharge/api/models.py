@@ -13,9 +13,7 @@ class IdempotencyRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["scope", "principal", "key"], name="idempotency_unique_key")
-        ]
+        constraints = [models.UniqueConstraint(fields=["scope", "principal", "key"], name="idempotency_unique_key")]
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key}"

@@ -34,3 +34,13 @@ IsAdmin = has_role(ADMIN)
 IsOperatorOrAdmin = has_role(OPERATOR, ADMIN)
 IsDriver = has_role(DRIVER)
 IsAnyUser = has_role(DRIVER, OPERATOR, ADMIN)
+
+
+class IsApiKey(BasePermission):
+    """Only a machine client authenticated with `Authorization: Api-Key <key>`."""
+
+    message = "This route needs an API key."
+
+    def has_permission(self, request, view) -> bool:
+        caller = optional_actor(request)
+        return caller is not None and caller.is_api_key

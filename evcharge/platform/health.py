@@ -44,3 +44,25 @@ def ready(request):
     if failing:
         body["errors"] = failing
     return JsonResponse(body, status=503 if failing else 200)
+
+
+def metrics(request):
+    from django_prometheus.exports import ExportToDjangoView
+
+    return ExportToDjangoView(request)
+
+
+class HealthCheckMiddleware:
+    """Answers the probes (and Prometheus' scrape) before host validation and the HTTPS redirect:
+    kubelets, Docker's HEALTHCHECK and Prometheus call over plain HTTP with the pod's IP as the Host."""
+
+    PROBES = {"/health/live": live, "/health/ready": ready, "/metrics": metrics}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        probe = self.PROBES.get(request.path)
+        if probe is not None and request.method in ("GET", "HEAD"):
+            return probe(request)
+        return self.get_response(request)

@@ -1,8 +1,13 @@
-from rest_framework import serializers
+from django.db import transaction
+from rest_framework import exceptions, serializers
+from rest_framework_simplejwt import serializers as jwt_serializers
+from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from apps.identity import selectors
 from apps.identity.models import ApiKey, Operator, User
-from evcharge.actor import ROLES
 
 
 class TokenObtainSerializer(TokenObtainPairSerializer):
@@ -18,6 +23,41 @@ class TokenObtainSerializer(TokenObtainPairSerializer):
     def validate(self, attrs):
         attrs["email"] = attrs.get("email", "").strip().lower()
         return super().validate(attrs)
+
+
+class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
+    """Rotates the refresh token: the old one is blacklisted (a second use answers 401, also when two
+    requests race with it) and the new pair carries the user's current role and operator, so a role
+    change reaches the next access token."""
+
+    def validate(self, attrs):
+        refresh = self.token_class(attrs["refresh"])  # signature, expiry, blacklist: TokenError -> 401
+        jti = refresh[jwt_settings.JTI_CLAIM]
+        with transaction.atomic():
+            outstanding = OutstandingToken.objects.select_for_update(of=("self",)).filter(jti=jti).first()
+            if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
+                raise TokenError("Token is blacklisted")
+            user = selectors.user_get(refresh.payload.get(jwt_settings.USER_ID_CLAIM))
+            if user is None or not user.is_active:
+                raise exceptions.AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account")
+            BlacklistedToken.objects.create(token=outstanding)
+            rotated = TokenObtainSerializer.get_token(user)
+        return {"access": str(rotated.access_token), "refresh": str(rotated)}
+
+
+class TokenVerifySerializer(jwt_serializers.TokenVerifySerializer):
+    """A blacklisted token is as invalid as an expired one: 401, not 400."""
+
+    def validate(self, attrs):
+        try:
+            return super().validate(attrs)
+        except serializers.ValidationError as exc:
+            raise TokenError("Token is blacklisted") from exc
+
+
+class TokenPairOut(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
 
 
 class RegisterIn(serializers.Serializer):
@@ -41,15 +81,18 @@ class RegisteredOut(serializers.ModelSerializer):
 
 
 class RoleIn(serializers.Serializer):
-    role = serializers.ChoiceField(choices=ROLES)
+    role = serializers.ChoiceField(choices=User.Role.choices)
     operator_id = serializers.UUIDField(required=False, allow_null=True, default=None)
 
 
-class OperatorSerializer(serializers.ModelSerializer):
+class OperatorIn(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+
+
+class OperatorOut(serializers.ModelSerializer):
     class Meta:
         model = Operator
         fields = ["id", "name", "created_at"]
-        read_only_fields = ["id", "created_at"]
 
 
 class ApiKeyIn(serializers.Serializer):

@@ -11,5 +11,6 @@ urlpatterns = [
     path("auth/operators", views.OperatorListCreateApi.as_view(), name="auth-operators"),
     path("auth/users/<uuid:user_id>/role", views.UserRoleApi.as_view(), name="auth-user-role"),
     path("auth/api-keys", views.ApiKeyListCreateApi.as_view(), name="auth-api-keys"),
+    path("auth/api-keys/current", views.ApiKeyCurrentApi.as_view(), name="auth-api-key-current"),
     path("auth/api-keys/<uuid:key_id>", views.ApiKeyRevokeApi.as_view(), name="auth-api-key"),
 ]

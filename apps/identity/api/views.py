@@ -1,4 +1,6 @@
-from drf_spectacular.utils import extend_schema
+"""Identity routes. Each view says who may call it (permission_classes) and how (authentication_classes)."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -8,12 +10,15 @@ from rest_framework_simplejwt import views as jwt_views
 
 from apps.identity import selectors, services
 from apps.identity.api import serializers as s
-from evcharge.api.permissions import IsAdmin, IsAnyUser, IsOperatorOrAdmin, actor
+from evcharge.api.authentication import ApiKeyAuthentication
+from evcharge.api.permissions import IsAdmin, IsAnyUser, IsApiKey, IsOperatorOrAdmin, actor
 from evcharge.errors import NotFound
+
+UNAUTHENTICATED = OpenApiResponse(description="Missing, invalid or expired credentials (problem+json).")
 
 
 class RegisterApi(APIView):
-    """Anyone may register; new users are drivers."""
+    """Anyone may register; new users are drivers. Weak password, bad or taken email: 400."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -33,27 +38,31 @@ class _Anonymous:
     authentication_classes: list = []
 
 
+@extend_schema_view(post=extend_schema(tags=["identity"], responses={200: s.TokenPairOut, 401: UNAUTHENTICATED}))
 class TokenObtainApi(_Anonymous, jwt_views.TokenObtainPairView):
-    """Anyone: email + password → access and refresh tokens. Throttled per client address."""
+    """Anyone: email + password → access and refresh tokens; bad credentials 401. Throttled per client address."""
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 
 
+@extend_schema_view(post=extend_schema(tags=["identity"], responses={200: s.TokenPairOut, 401: UNAUTHENTICATED}))
 class TokenRefreshApi(_Anonymous, jwt_views.TokenRefreshView):
-    """Anyone holding a refresh token: a new access token and a rotated refresh token."""
+    """Anyone holding a refresh token: a new access token and a rotated refresh token (the old one is
+    blacklisted: using it again answers 401)."""
 
 
+@extend_schema_view(post=extend_schema(tags=["identity"], responses={200: None, 401: UNAUTHENTICATED}))
 class TokenVerifyApi(_Anonymous, jwt_views.TokenVerifyView):
     """Anyone: 200 if the token is valid, 401 otherwise."""
 
 
 class MeApi(APIView):
-    """Any signed-in user: who am I."""
+    """Any signed-in user (Bearer token): who am I."""
 
     permission_classes = [IsAnyUser]
 
-    @extend_schema(responses=s.UserOut, tags=["identity"])
+    @extend_schema(responses={200: s.UserOut, 401: UNAUTHENTICATED}, tags=["identity"])
     def get(self, request):
         user = selectors.user_get(actor(request).user_id)
         if user is None or not user.is_active:
@@ -61,21 +70,29 @@ class MeApi(APIView):
         return Response(s.UserOut(user).data)
 
 
-class OperatorListCreateApi(generics.ListCreateAPIView):
-    """Admins: the charging-network companies."""
+class OperatorListCreateApi(generics.ListAPIView):
+    """Admins only: the charging-network companies."""
 
     permission_classes = [IsAdmin]
-    serializer_class = s.OperatorSerializer
+    serializer_class = s.OperatorOut
 
     def get_queryset(self):
         return selectors.operator_list()
 
-    def perform_create(self, serializer):
-        serializer.instance = services.operator_create(name=serializer.validated_data["name"])
+    @extend_schema(tags=["identity"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=s.OperatorIn, responses={201: s.OperatorOut}, tags=["identity"])
+    def post(self, request):
+        data = s.OperatorIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        operator = services.operator_create(**data.validated_data)
+        return Response(s.OperatorOut(operator).data, status=status.HTTP_201_CREATED)
 
 
 class UserRoleApi(APIView):
-    """Admins: give a user a role (the operator role needs an operator)."""
+    """Admins only: give a user a role (the operator role needs an operator_id)."""
 
     permission_classes = [IsAdmin]
 
@@ -87,16 +104,22 @@ class UserRoleApi(APIView):
         return Response(s.UserOut(user).data)
 
 
-class ApiKeyListCreateApi(APIView):
-    """Operators (their operator's keys) and admins: machine credentials for chargers and integrations."""
+class ApiKeyListCreateApi(generics.ListAPIView):
+    """Operators (their operator's keys) and admins: machine credentials for chargers and integrations.
+    The raw key is in the creation response only; the server keeps a hash."""
 
     permission_classes = [IsOperatorOrAdmin]
+    serializer_class = s.ApiKeyOut
 
-    @extend_schema(responses=s.ApiKeyOut(many=True), tags=["identity"])
-    def get(self, request):
-        caller = actor(request)
-        keys = selectors.api_keys_visible_to(operator_id=caller.operator_id, is_admin=caller.is_admin)
-        return Response(s.ApiKeyOut(keys, many=True).data)
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
+            return selectors.api_keys_visible_to(operator_id=None, is_admin=False)
+        caller = actor(self.request)
+        return selectors.api_keys_visible_to(operator_id=caller.operator_id, is_admin=caller.is_admin)
+
+    @extend_schema(tags=["identity"])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(request=s.ApiKeyIn, responses={201: s.ApiKeyCreatedOut}, tags=["identity"])
     def post(self, request):
@@ -108,7 +131,7 @@ class ApiKeyListCreateApi(APIView):
 
 
 class ApiKeyRevokeApi(APIView):
-    """Operators (their own keys) and admins: revoke a key at once."""
+    """Operators (their own operator's keys) and admins: revoke a key at once (204); others' keys: 404."""
 
     permission_classes = [IsOperatorOrAdmin]
 
@@ -116,3 +139,18 @@ class ApiKeyRevokeApi(APIView):
     def delete(self, request, key_id):
         services.api_key_revoke(key_id=key_id, by=actor(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ApiKeyCurrentApi(APIView):
+    """Machine clients only (`Authorization: Api-Key <key>`): the key the request was made with,
+    to check that a key works; a revoked or unknown key answers 401."""
+
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [IsApiKey]
+
+    @extend_schema(responses={200: s.ApiKeyOut, 401: UNAUTHENTICATED}, tags=["identity"])
+    def get(self, request):
+        key = selectors.api_key_get(actor(request).api_key_id)
+        if key is None:
+            raise NotFound("No such API key.")
+        return Response(s.ApiKeyOut(key).data)
