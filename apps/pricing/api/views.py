@@ -13,7 +13,6 @@ from rest_framework.views import APIView
 
 from apps.pricing import arithmetic, selectors, services
 from apps.pricing.api import serializers as s
-from apps.pricing.api.authentication import RememberingJWTAuthentication
 from evcharge.api.idempotency import idempotent
 from evcharge.api.pagination import LimitOffsetPagination
 from evcharge.api.permissions import IsAnyUser, IsOperatorOrAdmin, actor
@@ -111,7 +110,6 @@ class QuoteApi(APIView):
     Answers from pricing's own read model of stations; a faulted connector type is quoted with a warning."""
 
     permission_classes = [IsAnyUser]
-    authentication_classes = [RememberingJWTAuthentication]
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JSONOnly
 
