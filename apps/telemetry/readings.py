@@ -7,9 +7,8 @@ documents the item with `api.serializers.TelemetryEventIn`.
 """
 
 import math
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from evcharge.contracts.stations import CONNECTOR_STATUSES
@@ -25,11 +24,13 @@ _NUMBER_LIMITS = {
     "soc_pct": (0, 100),
     "temperature_c": (-100, 200),
 }
+MAX_ENERGY_WH = 2**63 - 1  # the bigint column
 FIELDS = frozenset({"charger_id", "connector_id", "ts", "kind", "energy_wh", "error_code", "status", *_NUMBER_LIMITS})
 
 
-@dataclass(frozen=True, slots=True)
-class ReadingIn:
+class ReadingIn(NamedTuple):
+    """One validated event (a named tuple: a batch creates a thousand of them, so they must be cheap)."""
+
     index: int
     charger_id: UUID
     connector_id: UUID | None
@@ -47,7 +48,7 @@ class ReadingIn:
 
 def _uuid(value: Any, cache: dict) -> UUID:
     """Parses a UUID string; a batch repeats a few charger/connector ids, so each is parsed once."""
-    parsed = cache.get(value) if isinstance(value, str) else None
+    parsed = cache.get(value) if type(value) is str else None
     if parsed is not None:
         return parsed
     if not isinstance(value, str):
@@ -71,14 +72,25 @@ def _timestamp(value: Any) -> datetime:
     return parsed
 
 
-def _number_error(value: Any, low: float, high: float) -> str | None:
+def _number_error(value: Any, low: float, high: float) -> str:
     kind = type(value)
     if kind is not int and kind is not float:
         return "Must be a number."
     if kind is float and not math.isfinite(value):
         return "Must be a finite number."
-    if not low <= value <= high:
-        return f"Must be between {low} and {high}."
+    return f"Must be between {low} and {high}."
+
+
+def _number(get, name: str, errors: dict) -> float | None:
+    """The optional number `name` within its limits (None if absent); a bad one is recorded in `errors`."""
+    value = get(name)
+    if value is None:
+        return None
+    kind = type(value)
+    low, high = _NUMBER_LIMITS[name]
+    if (kind is int or kind is float) and low <= value <= high:  # NaN fails the comparison too
+        return value
+    errors[name] = [_number_error(value, low, high)]
     return None
 
 
@@ -125,29 +137,25 @@ def parse_item(
     kind = get("kind")
     if kind is None:
         errors["kind"] = ["This field is required."]
-    elif kind not in KINDS:
+    elif type(kind) is not str or kind not in KINDS:
         errors["kind"] = [f"Must be one of {', '.join(KINDS)}."]
 
     energy = get("energy_wh")
     if energy is not None:
-        if type(energy) is not int or energy < 0:
-            errors["energy_wh"] = ["Must be an integer >= 0 (cumulative Wh)."]
+        if type(energy) is not int or not 0 <= energy <= MAX_ENERGY_WH:
+            errors["energy_wh"] = [f"Must be an integer from 0 to {MAX_ENERGY_WH} (cumulative Wh)."]
     elif kind == "meter":
         errors["energy_wh"] = ["Required for a meter reading."]
 
-    numbers = {}
-    for name, (low, high) in _NUMBER_LIMITS.items():
-        value = get(name)
-        if value is not None:
-            message = _number_error(value, low, high)
-            if message:
-                errors[name] = [message]
-            else:
-                numbers[name] = value
+    power = _number(get, "power_w", errors)
+    voltage = _number(get, "voltage_v", errors)
+    current = _number(get, "current_a", errors)
+    soc = _number(get, "soc_pct", errors)
+    temperature = _number(get, "temperature_c", errors)
 
     error_code = get("error_code")
     if error_code is not None:
-        if not isinstance(error_code, str) or not error_code.strip() or len(error_code) > 50:
+        if type(error_code) is not str or not error_code.strip() or len(error_code) > 50:
             errors["error_code"] = ["Must be a non-empty string of at most 50 characters."]
         else:
             error_code = error_code.strip()
@@ -156,28 +164,27 @@ def parse_item(
 
     status = get("status")
     if status is not None:
-        if status not in _STATUSES:
+        if type(status) is not str or status not in _STATUSES:
             errors["status"] = [f"Must be an OCPP 1.6 status: {', '.join(CONNECTOR_STATUSES)}."]
     elif kind == "status":
         errors["status"] = ["Required for a status event."]
 
     if errors:
         return None, errors
-    power = numbers.get("power_w")
     return ReadingIn(
-        index=index,
-        charger_id=charger_id,
-        connector_id=connector_id,
-        ts=ts,
-        kind=kind,
-        energy_wh=energy,
-        power_w=None if power is None else round(power),
-        voltage_v=numbers.get("voltage_v"),
-        current_a=numbers.get("current_a"),
-        soc_pct=numbers.get("soc_pct"),
-        temperature_c=numbers.get("temperature_c"),
-        error_code=error_code,
-        status=status,
+        index,
+        charger_id,
+        connector_id,
+        ts,
+        kind,
+        energy,
+        None if power is None else round(power),
+        voltage,
+        current,
+        soc,
+        temperature,
+        error_code,
+        status,
     ), {}
 
 

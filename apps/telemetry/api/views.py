@@ -2,12 +2,12 @@ from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.telemetry import selectors, services
 from apps.telemetry.api import serializers as s
+from apps.telemetry.api.parsers import OrjsonParser
 from apps.telemetry.readings import parse_batch
 from evcharge.api.authentication import JWT_OR_API_KEY
 from evcharge.api.permissions import IsAnyUser, IsOperatorOrAdmin, actor
@@ -26,7 +26,7 @@ class TelemetryEventsApi(APIView):
 
     authentication_classes = JWT_OR_API_KEY
     permission_classes = [IsOperatorOrAdmin]
-    parser_classes = [JSONParser]
+    parser_classes = [OrjsonParser]
 
     @extend_schema(
         request=s.TelemetryEventIn(many=True),
