@@ -10,12 +10,23 @@ then the SAME message bodies are published raw with the SAME client (py-amqp, br
 in batches of the same size, waiting for each batch's confirms. Rounds alternate; medians are printed
 with the ratio (goal: relay >= 75% of raw). One-by-one confirms are shown for reference.
 
-Latency: one transaction per event at a steady --rate events/s for --seconds; the relay runs in its own
-thread woken on each commit (as the Celery relay task would be), a consumer thread (the same
-ConsumerLoop as `manage.py events_consume`) applies each event through the inbox; the handler records
-now - commit time. Prints p50/p99/max.
+Latency: separate processes, as in production (web processes publish, a Celery worker relays,
+workers consume), so that no one interpreter's GIL sets the pace. All are spawned (fresh interpreter,
+Django set up in each, the parent's unique exchange/queue prefix inherited through the environment):
+  - --publishers processes share a fixed schedule (event i due at start + i / --rate, for --seconds),
+    one transaction per event publishing one user.created.v1; the commit time is time.time() taken by
+    the transaction's first on-commit hook, i.e. right after COMMIT returned, and handed back to the
+    parent at the end (while the clock runs only the wake-up crosses processes, and the parent
+    counts the inbox rows every 0.1 s to know when all were handled);
+  - one relay process runs relay_pending() whenever a commit wakes it (a multiprocessing Event set by
+    the on-commit hook where production calls relay_outbox.delay()) and at least every --sweep s;
+    so the Celery hop itself (task message, worker pick-up) is NOT in the figure;
+  - --consumers processes each run the same ConsumerLoop as `manage.py events_consume --consumer bench`
+    (one thread); the handler, inside the inbox transaction, stamps time.time() per event.
+The parent waits until the inbox holds every event, then pairs the stamps: handler - commit, both the
+host's wall clock. Prints the offered rate, p50/p99/max, and publish -> marked sent (the relay's share).
 Options: --rows N (default 20000), --rounds N (default 5), --rate N (500), --seconds N (10),
---publishers N (threads committing, default 8), --consumers N (consumer threads, default 2).
+--publishers N (processes, default 2), --consumers N (processes, default 2), --sweep S (0.5).
 """
 
 import argparse
@@ -23,7 +34,6 @@ import os
 import signal
 import statistics
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -170,76 +180,178 @@ def throughput(rows: int, rounds: int) -> None:
     empty_tables()
 
 
-def latency(rate: int, seconds: float, publishers: int, consumers: int) -> None:
-    from django.db import transaction
+BENCH_CONSUMER = "bench"
+
+
+_handled: list[tuple[uuid.UUID, float]] = []  # in a consumer process: (event id, wall-clock time handled)
+
+
+def on_user_created(event):
+    """The bench's handler, run by the consumer processes inside the inbox transaction."""
+    _handled.append((event.id, time.time()))
+
+
+def subscribe_bench() -> None:
+    from evcharge.events.registry import subscriber
+
+    subscriber("user.created.v1", consumer=BENCH_CONSUMER)(on_user_created)
+
+
+def child_setup() -> None:
+    """A spawned child: a fresh interpreter with the parent's environment (unique exchange and queue
+    prefix included), Django set up here, its own database and broker connections."""
+    import django
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the children
+    django.setup()
+    subscribe_bench()  # every process knows the bench consumer, so the relay declares its queue too
+
+
+def consumer_process(ready, stop, results) -> None:
+    """One `manage.py events_consume --consumer bench`: the same ConsumerLoop, one thread."""
+    child_setup()
+    from evcharge.events.consumer import ConsumerLoop
+
+    loop = ConsumerLoop([BENCH_CONSUMER]).start(timeout=60)
+    cpu = time.process_time()
+    ready.put("consumer")
+    stop.wait()
+    loop.stop()
+    results.put(("handled", list(_handled), time.process_time() - cpu))
+
+
+def relay_process(ready, stop, wake, results, sweep: float) -> None:
+    """The Celery relay task's stand-in: relay_pending() each time a commit wakes it (one mp.Event set
+    by every publishing transaction's on-commit hook, where production sends relay_outbox.delay()),
+    and at least every `sweep` seconds, like beat's periodic sweep."""
+    child_setup()
+    from django.db import connections
+
+    from evcharge.events.relay import relay_pending
+    from evcharge.events.transports import get_transport
+
+    get_transport().send([])  # connect and declare the topology before the clock starts
+    cpu = time.process_time()
+    ready.put("relay")
+    while not stop.is_set():
+        wake.wait(sweep)
+        wake.clear()  # a commit after this point sets it again; a commit before it is claimed below
+        relay_pending()
+    get_transport().close()
+    connections.close_all()
+    results.put(("relayed", [], time.process_time() - cpu))
+
+
+def publisher_process(ready, go, start_at, wake, results, offset: int, step: int, total: int, rate: int) -> None:
+    """One web process: a fixed schedule (event i due at start + i / rate, this process taking every
+    `step`-th i), one transaction per event publishing one event; the commit time is stamped by the
+    first on-commit hook, i.e. right after COMMIT returned and before the relay is woken."""
+    child_setup()
+    from django.db import connection, connections, transaction
 
     from evcharge.contracts.identity import UserCreated
     from evcharge.events import publish
-    from evcharge.events.consumer import ConsumerLoop
-    from evcharge.events.registry import subscriber
-    from evcharge.events.relay import relay_pending
     from evcharge.events.transports.rabbitmq import RabbitMQTransport
 
-    committed_at: dict[uuid.UUID, float] = {}
-    latencies: list[float] = []
+    RabbitMQTransport.wake_relay = lambda self: wake.set()  # what relay_outbox.delay() does, without Celery
+    connection.ensure_connection()
+    cpu = time.process_time()
+    ready.put("publisher")
+    go.wait()
+    started = start_at.value
+    committed: list[tuple[uuid.UUID, float, float]] = []  # (event id, commit time, lateness vs schedule)
+    for index in range(offset, total, step):
+        due = started + index / rate
+        pause = due - time.time()
+        if pause > 0:
+            time.sleep(pause)
+        stamp: list[float] = []
+        with transaction.atomic():
+            transaction.on_commit(lambda stamp=stamp: stamp.append(time.time()))  # the first hook: runs first
+            envelope = publish(UserCreated(user_id=uuid.uuid4(), role="driver"))
+        committed.append((envelope.id, stamp[0], max(0.0, -pause)))
+    connections.close_all()
+    results.put(("committed", committed, time.process_time() - cpu))
 
-    @subscriber("user.created.v1", consumer="bench")
-    def on_user_created(event):
-        latencies.append(time.perf_counter() - committed_at[event.id])
 
-    wake = threading.Event()
-    stop = threading.Event()
-    RabbitMQTransport.wake_relay = lambda self: wake.set()  # what the Celery relay task's .delay() does
+def latency(rate: int, seconds: float, publishers: int, consumers: int, sweep: float) -> None:
+    import multiprocessing
 
-    def relay_worker():
-        from django.db import connections
+    from django.db import connections
 
-        while not stop.is_set():
-            if wake.wait(0.5):
-                wake.clear()
-                relay_pending()
-        connections.close_all()
+    from evcharge.events.models import InboxMessage
 
+    subscribe_bench()  # the parent too: cleanup() deletes the bench queue with the others
     empty_tables()
-    loops = [ConsumerLoop(["bench"]).start() for _ in range(consumers)]
-    relayer = threading.Thread(target=relay_worker, daemon=True)
-    relayer.start()
-
+    connections.close_all()  # nothing of the parent's is inherited anyway (spawn), but keep it tidy
+    context = multiprocessing.get_context("spawn")
+    ready, results = context.Queue(), context.Queue()
+    stop, wake, go = context.Event(), context.Event(), context.Event()
+    start_at = context.Value("d", 0.0)
     total = int(rate * seconds)
-    interval = publishers / rate  # each publisher (a web worker) offers rate / publishers events/s
-    started = time.perf_counter() + 0.1
+    children = []
 
-    def publisher(offset: int):
-        from django.db import connections
+    def spawn(target, *args):
+        process = context.Process(target=target, args=args, daemon=True)
+        process.start()
+        children.append(process)
 
-        for index in range(offset, total, publishers):
-            pause = started + index / rate - time.perf_counter()
-            if pause > 0:
-                time.sleep(pause)
-            with transaction.atomic():
-                envelope = publish(UserCreated(user_id=uuid.uuid4(), role="driver"))
-                transaction.on_commit(
-                    lambda event_id=envelope.id: committed_at.__setitem__(event_id, time.perf_counter())
-                )
-        connections.close_all()
+    def await_ready(count: int) -> None:
+        for _ in range(count):
+            ready.get(timeout=120)
 
-    assert interval > 0
-    threads = [threading.Thread(target=publisher, args=(offset,)) for offset in range(publishers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    achieved = total / (time.perf_counter() - started)
-    deadline = time.monotonic() + 60
-    while len(latencies) < total and time.monotonic() < deadline:
-        time.sleep(0.05)
-    stop.set()
-    relayer.join()
-    for loop in loops:
-        loop.stop()
-    handled = sorted(latencies)
-    ms = [value * 1000 for value in handled]
-    print(f"events                    {total:,} at {achieved:,.0f}/s offered ({rate}/s target), {len(ms):,} handled")
+    try:
+        for _ in range(consumers):  # consuming (queue declared) before anything is published
+            spawn(consumer_process, ready, stop, results)
+        await_ready(consumers)
+        spawn(relay_process, ready, stop, wake, results, sweep)
+        await_ready(1)
+        for offset in range(publishers):
+            spawn(publisher_process, ready, go, start_at, wake, results, offset, publishers, total, rate)
+        await_ready(publishers)
+        start_at.value = time.time() + 0.2
+        go.set()
+
+        committed: dict[uuid.UUID, float] = {}
+        lateness: list[float] = []
+        cpu: dict[str, float] = {}
+        for _ in range(publishers):  # each publisher hands its commit stamps back when it is done
+            kind, rows, seconds_used = results.get(timeout=seconds * 10 + 120)
+            assert kind == "committed", kind
+            cpu[kind] = cpu.get(kind, 0.0) + seconds_used
+            for event_id, at, late in rows:
+                committed[event_id] = at
+                lateness.append(late)
+        last_commit = max(committed.values())
+        deadline = time.monotonic() + 60
+        inbox = InboxMessage.objects.filter(consumer=BENCH_CONSUMER)
+        while inbox.count() < total and time.monotonic() < deadline:
+            time.sleep(0.1)
+        stop.set()
+        stopped = time.time()
+        handled: dict[uuid.UUID, float] = {}
+        for _ in range(consumers + 1):
+            kind, rows, seconds_used = results.get(timeout=60)
+            cpu[kind] = cpu.get(kind, 0.0) + seconds_used
+            for event_id, at in rows:
+                handled.setdefault(event_id, at)  # the inbox lets a handler run once per event anyway
+        for process in children:
+            process.join(30)
+    finally:
+        stop.set()
+        go.set()
+        for process in children:
+            if process.is_alive():
+                process.terminate()
+                process.join(5)
+
+    achieved = total / (last_commit - start_at.value)
+    ms = sorted((handled[event_id] - at) * 1000 for event_id, at in committed.items() if event_id in handled)
+    late = sorted(value * 1000 for value in lateness)
+    print(
+        f"events                    {total:,} at {achieved:,.0f}/s offered ({rate}/s target), {len(ms):,} handled"
+        f"   (publishers behind schedule: p50 {late[len(late) // 2]:.1f} ms, max {late[-1]:.1f} ms)"
+    )
     if ms:
         p50 = ms[len(ms) // 2]
         p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
@@ -258,6 +370,12 @@ def latency(rate: int, seconds: float, publishers: int, consumers: int) -> None:
             f"publish -> marked sent    p50 {lags[len(lags) // 2]:.1f} ms   p99 {lags[int(len(lags) * 0.99)]:.1f} ms"
             "   (the relay's share)"
         )
+    wall = stopped - start_at.value
+    print(
+        f"CPU seconds used          publishers {cpu.get('committed', 0):.1f}, relay {cpu.get('relayed', 0):.1f}, "
+        f"consumers {cpu.get('handled', 0):.1f} in {wall:.1f} s wall x {os.cpu_count()} CPUs"
+        f" (PostgreSQL and RabbitMQ not counted; load now {os.getloadavg()[0]:.2f})"
+    )
     empty_tables()
 
 
@@ -280,20 +398,21 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--publishers", type=int, default=8, help="threads committing events (web workers)")
-    parser.add_argument("--consumers", type=int, default=2, help="consumer threads on the queue (workers)")
+    parser.add_argument("--publishers", type=int, default=2, help="publisher processes (web workers)")
+    parser.add_argument("--consumers", type=int, default=2, help="consumer processes (events_consume)")
+    parser.add_argument("--sweep", type=float, default=0.5, help="relay pass at least this often (s)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # still clean the broker up when stopped
     setup_django(f"bench.{uuid.uuid4().hex[:8]}")
     try:
         print("== throughput: outbox relay vs raw batch publish with confirms (same client, same messages)")
         throughput(args.rows, args.rounds)
-        print(f"== latency: commit -> handler at {args.rate} events/s")
+        print(f"== latency: commit -> handler at {args.rate} events/s for {args.seconds:g} s")
         print(
-            f"   ({args.publishers} publishing threads, {args.consumers} consumer threads, "
-            "relay thread woken on commit)"
+            f"   ({args.publishers} publisher processes, 1 relay process woken on commit, "
+            f"{args.consumers} consumer processes; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f})"
         )
-        latency(args.rate, args.seconds, args.publishers, args.consumers)
+        latency(args.rate, args.seconds, args.publishers, args.consumers, args.sweep)
     finally:
         cleanup()
 
