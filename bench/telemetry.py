@@ -4,7 +4,7 @@
 
 Both phases write the SAME rows into the SAME table (telemetry_reading, emptied before each phase), in
 1000-row batches, one transaction per batch, from the same number of concurrent clients:
-- raw: psycopg binary COPY ... FROM STDIN per batch (no validation, no dedupe, no latest state, no events);
+- raw: psycopg COPY ... FROM STDIN (text format) per batch (no validation, no dedupe, no latest state, no events);
 - http: POST /api/v1/telemetry/events with an operator's API key through gunicorn on loopback (parse,
   validate, authorise, insert ON CONFLICT DO NOTHING, upsert latest state, health, one outbox event).
 Prints readings/s for both, the ratio (goal: http >= 50% of raw) and the table size per million readings.

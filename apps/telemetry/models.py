@@ -74,8 +74,8 @@ class Connector(models.Model):
 class Reading(models.Model):
     """One raw telemetry event. Append-mostly and time-ordered: the primary key leads with ts (inserts land
     at the right edge of the b-tree) and doubles as the dedupe key; PostgreSQL also gets a BRIN index on ts
-    (migration 0002) for cheap range scans (rollups, retention). Written per batch with one multi-row
-    INSERT ... ON CONFLICT DO NOTHING."""
+    (migration 0002) for cheap range scans (rollups, retention). Written per batch with binary COPY (see
+    storage.insert_readings: straight in when all readings are new, else deduplicated ON CONFLICT DO NOTHING)."""
 
     pk = models.CompositePrimaryKey("ts", "charger_id", "connector_id", "kind")
     ts = models.DateTimeField()

@@ -1,7 +1,9 @@
 from dataclasses import dataclass
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
+from django.db.models import OuterRef, QuerySet
 
 from apps.telemetry.models import CHARGER_LEVEL, Charger, Connector, DailyRollup, LatestState
 
@@ -9,6 +11,30 @@ from apps.telemetry.models import CHARGER_LEVEL, Charger, Connector, DailyRollup
 def connector_owners(connector_ids: set[UUID]) -> dict[UUID, UUID]:
     """connector id -> its charger id, for the connectors telemetry knows."""
     return dict(Connector.objects.filter(connector_id__in=connector_ids).values_list("connector_id", "charger_id"))
+
+
+def chargers_locked_for_batch(
+    charger_ids: set[UUID], connector_ids: set[UUID]
+) -> tuple[dict[UUID, Charger], dict[UUID, UUID]]:
+    """The batch's known chargers, their rows locked in id order (every writer locks in that order, so
+    concurrent batches queue instead of deadlocking), and connector id -> charger id for the batch's known
+    connectors. PostgreSQL answers both in one query."""
+    chargers = Charger.objects.select_for_update().filter(charger_id__in=charger_ids).order_by("charger_id")
+    if connection.vendor != "postgresql" or not connector_ids:
+        return {c.charger_id: c for c in chargers}, connector_owners(connector_ids) if connector_ids else {}
+    chargers = chargers.select_for_update(of=("self",)).annotate(
+        batch_connector_ids=ArraySubquery(
+            Connector.objects.filter(charger_id=OuterRef("charger_id"), connector_id__in=connector_ids).values(
+                "connector_id"
+            )
+        )
+    )
+    by_id, owners = {}, {}
+    for charger in chargers:
+        by_id[charger.charger_id] = charger
+        for connector_id in charger.batch_connector_ids or ():
+            owners[connector_id] = charger.charger_id
+    return by_id, owners
 
 
 def chargers_of_operator(operator_id: UUID) -> QuerySet[Charger]:

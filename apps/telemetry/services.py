@@ -63,12 +63,16 @@ class IngestResult:
     duplicates: int
 
 
-def _authorize(readings: list[ReadingIn], chargers: dict[UUID, Charger], *, by: Actor) -> None:
+def _authorize(
+    readings: list[ReadingIn],
+    pairs: set[tuple[UUID, UUID | None]],
+    chargers: dict[UUID, Charger],
+    owners: dict[UUID, UUID],
+    *,
+    by: Actor,
+) -> None:
     """Every charger must be known (400 naming the indexes) and, for an operator caller, theirs (403 naming
     the indexes). A batch with both kinds of errors answers 400 and names all of them."""
-    pairs = {(r.charger_id, r.connector_id) for r in readings}
-    connector_ids = {connector_id for _, connector_id in pairs if connector_id is not None}
-    owners = selectors.connector_owners(connector_ids) if connector_ids else {}
     problems: dict[tuple, tuple[str, str, bool]] = {}  # (charger, connector) -> (field, message, is_foreign)
     for charger_id, connector_id in pairs:
         charger = chargers.get(charger_id)
@@ -98,23 +102,21 @@ def telemetry_ingest(*, readings: list[ReadingIn], by: Actor) -> IngestResult:
     publishes one telemetry.ingested.v1 for the batch plus charger.health_changed.v1 per changed charger."""
     # The chargers' rows are locked first, in id order, by every writer: concurrent batches for the same
     # chargers queue here instead of deadlocking later on readings or latest-state rows.
-    chargers = {
-        c.charger_id: c
-        for c in Charger.objects.select_for_update()
-        .filter(charger_id__in={r.charger_id for r in readings})
-        .order_by("charger_id")
-    }
-    _authorize(readings, chargers, by=by)
+    pairs = {(r.charger_id, r.connector_id) for r in readings}
+    charger_ids = {charger_id for charger_id, _ in pairs}
+    connector_ids = {connector_id for _, connector_id in pairs if connector_id is not None}
+    chargers, owners = selectors.chargers_locked_for_batch(charger_ids, connector_ids)
+    _authorize(readings, pairs, chargers, owners, by=by)
     accepted = storage.insert_readings(readings)
     station_of = {charger_id: charger.station_id for charger_id, charger in chargers.items()}
-    storage.upsert_latest(storage.latest_drafts(readings, station_of))
-    _health_apply(readings, chargers)
+    chargers_seen = _health_apply(readings, chargers)
+    storage.upsert_latest(storage.latest_drafts(readings, station_of), chargers_seen=chargers_seen)
     if accepted:
         publish(
             TelemetryIngested(
                 batch_id=uuid.uuid4(),
-                charger_ids=sorted({r.charger_id for r in readings}),
-                connector_ids=sorted({r.connector_id for r in readings if r.connector_id is not None}),
+                charger_ids=sorted(charger_ids),
+                connector_ids=sorted(connector_ids),
                 count=accepted,
                 first_ts=min(r.ts for r in readings),
                 last_ts=max(r.ts for r in readings),
@@ -170,20 +172,27 @@ def _change_health(charger: Charger, health: str, reason: str, now: datetime) ->
     )
 
 
-def _health_apply(readings: list[ReadingIn], chargers: dict[UUID, Charger]) -> None:
-    """Health from a batch, on the chargers' rows locked by the caller."""
+def _health_apply(readings: list[ReadingIn], chargers: dict[UUID, Charger]) -> dict[UUID, datetime]:
+    """Health from a batch, on the chargers' rows locked by the caller. Returns the newer last_seen_at of
+    the chargers not saved here (the common case: readings and heartbeats of a healthy charger), for the
+    caller to write for the whole batch in one statement."""
     now = timezone.now()
-    by_charger: dict[UUID, list[ReadingIn]] = {}
+    newest_of: dict[UUID, datetime] = {}
+    fault_events: dict[UUID, list[ReadingIn]] = {}  # the few events that can raise or clear a fault
     for reading in readings:
-        by_charger.setdefault(reading.charger_id, []).append(reading)
+        charger_id, ts = reading.charger_id, reading.ts
+        newest = newest_of.get(charger_id)
+        if newest is None or ts > newest:
+            newest_of[charger_id] = ts
+        if reading.kind in FAULT_KINDS or reading.status == FAULTED_STATUS:
+            fault_events.setdefault(charger_id, []).append(reading)
     seen: dict[UUID, datetime] = {}
     for charger in chargers.values():
-        events = sorted(by_charger[charger.charger_id], key=lambda r: r.ts)
         before = (charger.health, charger.fault_active, charger.fault_ts)
         fault_reason = None
-        for reading in events:
+        for reading in sorted(fault_events.get(charger.charger_id, ()), key=lambda r: r.ts):
             fault_reason = _fault_transition(charger, reading) or fault_reason
-        newest = events[-1].ts
+        newest = newest_of[charger.charger_id]
         if charger.last_seen_at is None or newest > charger.last_seen_at:
             charger.last_seen_at = seen[charger.charger_id] = newest
         health, reason = _health_for(charger, now)
@@ -196,10 +205,10 @@ def _health_apply(readings: list[ReadingIn], chargers: dict[UUID, Charger]) -> N
         if (charger.health, charger.fault_active, charger.fault_ts) != before:
             charger.save(update_fields=HEALTH_FIELDS)
             seen.pop(charger.charger_id, None)
-    # The common case (readings and heartbeats of a healthy charger): one statement for the whole batch.
-    storage.chargers_touch(seen)
+    return seen
 
 
+FAULT_KINDS = frozenset({"fault", "status"})
 HEALTH_FIELDS = ["last_seen_at", "fault_active", "fault_ts", "health", "health_reason", "health_changed_at"]
 
 

@@ -1,8 +1,9 @@
 """Set-based writes for the readings and latest-state tables: one statement per batch, never row by row.
 
-PostgreSQL: the batch travels as one array per column (binary, server-side bound) and is unnested into
-ONE `INSERT ... ON CONFLICT DO NOTHING`; the latest state is ONE `INSERT ... ON CONFLICT DO UPDATE` whose
-every group of fields only moves forward in time. SQLite (embedded mode): bulk_create(ignore_conflicts=True)
+PostgreSQL: the batch is written with binary COPY (straight into the table when every reading is new, else
+through a temporary table and ONE `INSERT ... SELECT ... ON CONFLICT DO NOTHING`); the latest state travels
+as one array per column (binary, server-side bound) into ONE `INSERT ... ON CONFLICT DO UPDATE` whose every
+group of fields only moves forward in time. SQLite (embedded mode): bulk_create(ignore_conflicts=True)
 and a read-modify-write under SQLite's single writer.
 """
 
@@ -32,13 +33,15 @@ READING_COLUMNS = (
     "error_code",
     "status",
 )
-# The batch is COPYed into a per-session temporary table, then moved out of it with ONE
+# A batch of new readings is COPYed straight into telemetry_reading. A batch holding a reading already stored
+# fails that COPY on the primary key; it is then COPYed into a per-session temporary table and moved out with ONE
 # INSERT ... SELECT ... ON CONFLICT DO NOTHING, in key order so that concurrent batches sharing keys wait on
 # each other instead of deadlocking. Statements are built from the constant column lists here.
 BATCH_TABLE_SQL = (
     "CREATE TEMP TABLE IF NOT EXISTS telemetry_reading_batch "
     "(LIKE telemetry_reading INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
 )
+COPY_READINGS_SQL = f"COPY telemetry_reading ({', '.join(READING_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
 COPY_BATCH_SQL = f"COPY telemetry_reading_batch ({', '.join(READING_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
 COPY_BATCH_TYPES = ("timestamptz", "uuid", "uuid", "int2", "int8", "int4", "float8", "float8", "float8", "float8")
 COPY_BATCH_TYPES += ("text", "text")
@@ -205,15 +208,39 @@ def insert_readings(readings: list[ReadingIn]) -> int:
     """Stores the batch once per (ts, charger, connector, kind); returns how many rows were new."""
     rows = [_reading_row(r) for r in readings]
     if connection.vendor == "postgresql":
-        with _server_bound_cursor() as cursor:
-            _ensure_batch_table(cursor)
-            with cursor.copy(COPY_BATCH_SQL) as copy:
+        return _copy_new_readings(rows) or _copy_readings_deduplicated(rows)
+    return _insert_readings_portable(rows)
+
+
+def _copy_new_readings(rows: list[tuple]) -> int:
+    """The common case, a batch of readings never seen: COPY straight into the table, in a savepoint.
+    Returns 0 if some reading was already stored (the savepoint is rolled back, nothing is written).
+    No deadlock: batches sharing a reading share its charger, whose row the caller has locked."""
+    with _server_bound_cursor() as cursor:
+        # A plain savepoint, not transaction.atomic(): left to the commit to release, it costs one round trip.
+        cursor.execute("SAVEPOINT telemetry_readings_copy")
+        try:
+            with cursor.copy(COPY_READINGS_SQL) as copy:
                 copy.set_types(COPY_BATCH_TYPES)
                 for row in rows:
                     copy.write_row(row)
-            cursor.execute(INSERT_READINGS_SQL)  # moves the rows out of the batch table
-            return cursor.rowcount
-    return _insert_readings_portable(rows)
+        except psycopg.errors.UniqueViolation:
+            cursor.execute("ROLLBACK TO SAVEPOINT telemetry_readings_copy")
+            return 0
+    return len(rows)
+
+
+def _copy_readings_deduplicated(rows: list[tuple]) -> int:
+    """A batch with readings already stored (a charger resending): COPY into the session's temporary
+    table, then ONE INSERT ... SELECT ... ON CONFLICT DO NOTHING."""
+    with _server_bound_cursor() as cursor:
+        _ensure_batch_table(cursor)
+        with cursor.copy(COPY_BATCH_SQL) as copy:
+            copy.set_types(COPY_BATCH_TYPES)
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(INSERT_READINGS_SQL)  # moves the rows out of the batch table
+        return cursor.rowcount
 
 
 def _insert_readings_portable(rows: list[tuple]) -> int:
@@ -232,15 +259,21 @@ def _insert_readings_portable(rows: list[tuple]) -> int:
     return len(keys - existing)
 
 
-def upsert_latest(drafts: list[LatestDraft]) -> None:
-    if not drafts:
-        return
+def upsert_latest(drafts: list[LatestDraft], *, chargers_seen: dict[UUID, datetime]) -> None:
+    """Moves the latest state forward and, in the same statement, the chargers' last_seen_at (see
+    chargers_touch; the chargers' rows are locked already)."""
     if connection.vendor == "postgresql":
+        latest = _columns([d.as_row() for d in drafts], len(LATEST_COLUMNS))
         with _server_bound_cursor() as cursor:
-            cursor.execute(UPSERT_LATEST_SQL, _columns([d.as_row() for d in drafts], len(LATEST_COLUMNS)))
+            if chargers_seen:
+                touch = [list(chargers_seen), list(chargers_seen.values())]
+                cursor.execute(f"WITH touched AS ({TOUCH_CHARGERS_SQL}) {UPSERT_LATEST_SQL}", [*touch, *latest])
+            else:
+                cursor.execute(UPSERT_LATEST_SQL, latest)
         return
     for draft in drafts:
         _upsert_latest_portable(draft)
+    chargers_touch(chargers_seen)
 
 
 def _upsert_latest_portable(draft: LatestDraft) -> None:

@@ -120,6 +120,39 @@ def test_duplicates_are_stored_once(operator_client, charger, outbox):
     assert len(outbox("telemetry.ingested.v1")) == 1  # the second batch stored nothing
 
 
+def test_a_batch_overlapping_stored_readings_stores_only_the_new_ones(operator_client, charger, outbox):
+    t0 = recent(120)
+    batch = [meter(charger, ts=t0 + timedelta(seconds=i), energy_wh=100 + i) for i in range(4)]
+    operator_client.post(URL, batch[:2], format="json")
+
+    response = operator_client.post(URL, batch, format="json")
+
+    assert response.json() == {"accepted": 2, "duplicates": 2}
+    assert sorted(Reading.objects.values_list("energy_wh", flat=True)) == [100, 101, 102, 103]
+    assert [e.data.count for e in outbox("telemetry.ingested.v1")] == [2, 2]
+    assert LatestState.objects.get(connector_id=charger.connectors[0].connector_id).energy_wh == 103
+
+
+def test_values_no_column_could_hold_are_refused_not_crashed_on(operator_client, charger):
+    good = meter(charger, ts=recent(30), energy_wh=100)
+    batch = [
+        {**good, "energy_wh": 2**63},  # beyond bigint
+        {**good, "status": ["Available"]},
+        {**good, "kind": {"meter": True}},
+        {**good, "error_code": 7},
+    ]
+
+    response = operator_client.post(URL, batch, format="json")
+
+    assert response.status_code == 400, response.content
+    assert set(response.json()["errors"]) == {"0.energy_wh", "1.status", "2.kind", "3.error_code"}
+    huge = operator_client.post(URL, f'[{{"energy_wh": {10**30}}}]', content_type="application/json")
+    assert huge.status_code == 400
+    broken = operator_client.post(URL, '[{"kind": "meter",', content_type="application/json")
+    assert broken.status_code == 400
+    assert Reading.objects.count() == 0
+
+
 def test_charger_level_duplicates_are_stored_once(operator_client, charger):
     beat = event(charger, "heartbeat", ts=recent(10))
     operator_client.post(URL, [beat], format="json")
