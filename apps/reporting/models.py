@@ -118,19 +118,27 @@ class ReservationFact(models.Model):
         return f"{self.reservation_id} {self.status}"
 
 
-class DailyRollup(models.Model):
-    """Sums per station, local day (station's time zone) and currency. Sessions, energy and money count
-    on the local day a session started; occupied connector-seconds are split across the days it spans."""
+class RollupFigures(models.Model):
+    """The figures a rollup sums, per station and currency."""
 
     station_id = models.UUIDField()
     operator_id = models.UUIDField(null=True, blank=True)
-    day = models.DateField()
     currency = models.CharField(max_length=3)
     sessions = models.BigIntegerField(default=0)
     energy_wh = models.BigIntegerField(default=0)
     revenue_amount = models.BigIntegerField(default=0)
     paid_amount = models.BigIntegerField(default=0)
     occupied_seconds = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class DailyRollup(RollupFigures):
+    """Sums per station, local day (station's time zone) and currency. Sessions, energy and money count
+    on the local day a session started; occupied connector-seconds are split across the days it spans."""
+
+    day = models.DateField()
 
     class Meta:
         ordering = ["-day", "station_id"]
@@ -146,19 +154,11 @@ class DailyRollup(models.Model):
         return f"{self.station_id} {self.day} {self.currency}"
 
 
-class MonthlyRollup(models.Model):
+class MonthlyRollup(RollupFigures):
     """The daily rollups summed per calendar month (moved by the same deltas): a year's report reads ~12 rows
     per station instead of ~365."""
 
-    station_id = models.UUIDField()
-    operator_id = models.UUIDField(null=True, blank=True)
     month = models.DateField(help_text="The month's first day.")
-    currency = models.CharField(max_length=3)
-    sessions = models.BigIntegerField(default=0)
-    energy_wh = models.BigIntegerField(default=0)
-    revenue_amount = models.BigIntegerField(default=0)
-    paid_amount = models.BigIntegerField(default=0)
-    occupied_seconds = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["-month", "station_id"]
