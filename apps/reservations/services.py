@@ -269,37 +269,33 @@ def _reservation_to_fulfil(
     return reservation
 
 
+def _session_fields(session: ChargingSession) -> dict:
+    """What session.started.v1 and session.completed.v1 both say about the session."""
+    return {
+        "session_id": session.id,
+        "connector_id": session.connector_id,
+        "station_id": session.station_id,
+        "user_id": session.user_id,
+        "operator_id": session.operator_id,
+        "connector_type": session.connector_type,
+        "reservation_id": session.reservation_id,
+        "meter_start_wh": session.meter_start_wh,
+        "started_at": session.started_at,
+        "tariff": session_tariff(session),
+    }
+
+
 def _session_started_event(session: ChargingSession) -> SessionStarted:
-    return SessionStarted(
-        session_id=session.id,
-        connector_id=session.connector_id,
-        station_id=session.station_id,
-        user_id=session.user_id,
-        operator_id=session.operator_id,
-        connector_type=session.connector_type,
-        reservation_id=session.reservation_id,
-        meter_start_wh=session.meter_start_wh,
-        started_at=session.started_at,
-        tariff=session_tariff(session),
-    )
+    return SessionStarted(**_session_fields(session))
 
 
 def _session_completed_event(session: ChargingSession) -> SessionCompleted:
     return SessionCompleted(
-        session_id=session.id,
-        connector_id=session.connector_id,
-        station_id=session.station_id,
-        user_id=session.user_id,
-        operator_id=session.operator_id,
-        connector_type=session.connector_type,
-        reservation_id=session.reservation_id,
-        meter_start_wh=session.meter_start_wh,
+        **_session_fields(session),
         meter_stop_wh=session.meter_stop_wh,
         energy_wh=session.energy_wh,
-        started_at=session.started_at,
         ended_at=session.ended_at,
         charging_ended_at=session.charging_ended_at,
-        tariff=session_tariff(session),
     )
 
 
