@@ -75,3 +75,30 @@ class InvoiceVoided:
     session_id: UUID
     user_id: UUID
     reason: str
+
+
+@event_contract
+@dataclass(frozen=True, kw_only=True)
+class InvoiceUpdated:
+    """The whole money state of an invoice, published whenever any of it changes after generation.
+
+    Lines added or removed, a discount at checkout, a payment captured, a refund, a void: reporting (and any
+    other read model) sets its figures from this event instead of adding deltas, keeping the highest
+    `version` it has seen, so redelivered or reordered copies change nothing.
+    """
+
+    TYPE: ClassVar[str] = "invoice.updated.v1"
+    SOURCE: ClassVar[str] = "/evcharge/billing"
+    invoice_id: UUID
+    session_id: UUID
+    user_id: UUID
+    station_id: UUID
+    operator_id: UUID | None = None
+    status: str  # draft | open | paid | void | refunded
+    currency: str
+    subtotal_amount: int
+    discount_amount: int
+    total_amount: int
+    paid_amount: int  # captured payments net of refunds
+    version: int  # per invoice, bumped in the transaction that changed it
+    reason: str  # line_added | line_removed | discount | payment | refund | void | finalized | ...
