@@ -1,13 +1,17 @@
-"""Read-only views of the read model (it is written by events only), and the link to the dashboard."""
+"""Read-only views of the read model (it is written by events only), and the link to the dashboard.
+An operator's staff see their own stations' rows only."""
 
 from django.contrib import admin
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
 from apps.reporting.models import DailyRollup, Dashboard, PaymentFact, ReservationFact, SessionFact, StationDim
+from evcharge.admin_scoping import OperatorScopedAdmin
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(OperatorScopedAdmin):
+    operator_scope = "operator_id"
+
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -39,6 +43,12 @@ class SessionFactAdmin(ReadOnlyAdmin):
 
 @admin.register(PaymentFact)
 class PaymentFactAdmin(ReadOnlyAdmin):
+    operator_scope = "invoice_id"
+
+    def scope_to_operator(self, queryset, operator_id):
+        invoices = SessionFact.objects.filter(operator_id=operator_id, invoice_id__isnull=False).values("invoice_id")
+        return queryset.filter(invoice_id__in=invoices)
+
     list_display = ["payment_id", "invoice_id", "status", "amount", "refunded_amount", "currency", "updated_at"]
     list_filter = ["status", "currency"]
     search_fields = ["payment_id", "invoice_id"]
@@ -46,6 +56,11 @@ class PaymentFactAdmin(ReadOnlyAdmin):
 
 @admin.register(ReservationFact)
 class ReservationFactAdmin(ReadOnlyAdmin):
+    operator_scope = "station_id"
+
+    def scope_to_operator(self, queryset, operator_id):
+        return queryset.filter(station_id__in=StationDim.objects.filter(operator_id=operator_id).values("station_id"))
+
     list_display = ["reservation_id", "station_id", "status", "starts_at", "local_day"]
     list_filter = ["status"]
     search_fields = ["reservation_id", "station_id", "user_id"]
@@ -65,13 +80,7 @@ class DailyRollupAdmin(ReadOnlyAdmin):
 
 @admin.register(Dashboard)
 class DashboardAdmin(ReadOnlyAdmin):
-    """Shown to every staff member in the admin index; opens the dashboard (which scopes by operator)."""
-
-    def has_module_permission(self, request) -> bool:
-        return request.user.is_active and request.user.is_staff
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.is_active and request.user.is_staff
+    """Shown to admins and operator staff in the admin index; opens the dashboard (which scopes by operator)."""
 
     def changelist_view(self, request, extra_context=None):
         return HttpResponseRedirect(reverse("reporting-dashboard"))

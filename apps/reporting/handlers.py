@@ -39,6 +39,11 @@ def on_invoice_generated(event: EventEnvelope) -> None:
     services.invoice_record(invoice=event.data)
 
 
+@subscriber("invoice.updated.v1", consumer=CONSUMER)
+def on_invoice_updated(event: EventEnvelope) -> None:
+    services.invoice_update_record(invoice=event.data)
+
+
 @subscriber("invoice.voided.v1", consumer=CONSUMER)
 def on_invoice_voided(event: EventEnvelope) -> None:
     services.invoice_void_record(voided=event.data)

@@ -1,7 +1,9 @@
 """The reporting read model: built from other contexts' events alone, never from their tables.
 
 StationDim     one row per station (operator, time zone, connectors, current connector statuses)
-SessionFact    one row per charging session, merged from session, invoice and payment events
+SessionFact    one row per charging session, merged from session, invoice and payment events; once billing's
+               invoice.updated.v1 (the invoice's whole money state, versioned) is seen, the newest version sets
+               the money figures
 PaymentFact    one row per payment (so a payment arriving before its invoice is not lost)
 ReservationFact one row per reservation
 DailyRollup    per (station, local day, currency): the sums the reports read
@@ -59,6 +61,12 @@ class SessionFact(models.Model):
     revenue_amount = models.BigIntegerField(default=0, help_text="The invoice's total, minor units.")
     discount_amount = models.BigIntegerField(default=0)
     paid_amount = models.BigIntegerField(default=0, help_text="Succeeded payments net of refunds.")
+    invoice_version = models.BigIntegerField(
+        default=0,
+        help_text="The newest invoice.updated.v1 version applied (0: none yet). Once one is seen, its figures "
+        "are the invoice's money and invoice.generated / payment.* no longer move it.",
+    )
+    invoice_status = models.CharField(max_length=10, blank=True, help_text="As of invoice_version.")
     applied = models.JSONField(
         default=list,
         blank=True,

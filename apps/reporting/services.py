@@ -18,6 +18,7 @@ from apps.reporting.models import DailyRollup, MonthlyRollup, PaymentFact, Reser
 from apps.reporting.rollups import contribution_delta, session_contribution, zone
 from evcharge.contracts.billing import (
     InvoiceGenerated,
+    InvoiceUpdated,
     InvoiceVoided,
     PaymentFailed,
     PaymentRefunded,
@@ -226,25 +227,58 @@ def _session_identity(fact: SessionFact, event: SessionStarted | SessionComplete
 # --- invoices and payments ---
 
 
+# Money figures come from one of two sources, never both: until billing's first invoice.updated.v1 for the
+# invoice arrives (fact.invoice_version == 0), invoice.generated.v1 and the payment events build them up; from
+# then on the newest invoice.updated.v1 (the invoice's whole money state) sets them, and the older kinds of
+# event only fill in identity. A void, by either event, is final: a voided invoice earns nothing.
+
+
 @transaction.atomic
 def invoice_record(*, invoice: InvoiceGenerated) -> SessionFact:
-    dim = _dim_for(invoice.station_id)
+    dim = _dim_for(invoice.station_id, operator_id=invoice.operator_id)
     fact = _locked_fact(invoice.session_id)
     if fact.station_id is None:
         fact.station_id = invoice.station_id
         fact.user_id = invoice.user_id
     fact.invoice_id = invoice.invoice_id
+    if fact.invoice_version == 0:
+        fact.currency = invoice.currency
+        fact.revenue_amount = 0 if fact.invoice_voided else invoice.total_amount
+        fact.discount_amount = invoice.discount_amount
+        fact.paid_amount = _paid_amount(invoice.invoice_id)
+    _fact_refresh(fact, dim)
+    return fact
+
+
+@transaction.atomic
+def invoice_update_record(*, invoice: InvoiceUpdated) -> SessionFact:
+    """invoice.updated.v1: sets the session's money to the invoice's state when this version is newer than the
+    one applied; an older or repeated version changes nothing."""
+    dim = _dim_for(invoice.station_id, operator_id=invoice.operator_id)
+    fact = _locked_fact(invoice.session_id)
+    if invoice.version <= fact.invoice_version:
+        return fact
+    if fact.station_id is None:
+        fact.station_id = invoice.station_id
+        fact.user_id = invoice.user_id
+    if fact.operator_id is None:
+        fact.operator_id = invoice.operator_id
+    fact.invoice_id = invoice.invoice_id
+    fact.invoice_version = invoice.version
+    fact.invoice_status = invoice.status
+    fact.invoice_voided = fact.invoice_voided or invoice.status == "void"
     fact.currency = invoice.currency
     fact.revenue_amount = 0 if fact.invoice_voided else invoice.total_amount
     fact.discount_amount = invoice.discount_amount
-    fact.paid_amount = _paid_amount(invoice.invoice_id)
+    fact.paid_amount = invoice.paid_amount
     _fact_refresh(fact, dim)
     return fact
 
 
 @transaction.atomic
 def invoice_void_record(*, voided: InvoiceVoided) -> SessionFact:
-    """A voided invoice earns nothing, even if its invoice.generated.v1 arrives afterwards."""
+    """A voided invoice earns nothing, even if its invoice.generated.v1 or an older invoice.updated.v1 arrives
+    afterwards."""
     fact = _locked_fact(voided.session_id)
     fact.invoice_id = voided.invoice_id
     fact.invoice_voided = True
@@ -287,7 +321,7 @@ def payment_record(
     payment.currency = payment.currency or currency
     payment.updated_at = timezone.now()
     payment.save()
-    fact = SessionFact.objects.select_for_update().filter(invoice_id=invoice_id).first()
+    fact = SessionFact.objects.select_for_update().filter(invoice_id=invoice_id, invoice_version=0).first()
     if fact is not None:  # otherwise the invoice event, when it comes, picks the payment up
         fact.paid_amount = _paid_amount(invoice_id)
         _fact_refresh(fact, _dim_for(fact.station_id) if fact.station_id else None)
@@ -356,6 +390,7 @@ APPLIERS: dict[str, Callable[[EventEnvelope], Any]] = {
     SessionStarted.TYPE: lambda e: session_record_started(started=e.data),
     SessionCompleted.TYPE: lambda e: session_record_completed(completed=e.data),
     InvoiceGenerated.TYPE: lambda e: invoice_record(invoice=e.data),
+    InvoiceUpdated.TYPE: lambda e: invoice_update_record(invoice=e.data),
     InvoiceVoided.TYPE: lambda e: invoice_void_record(voided=e.data),
     PaymentSucceeded.TYPE: lambda e: payment_record(
         payment_id=e.data.payment_id,
