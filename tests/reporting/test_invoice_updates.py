@@ -13,7 +13,7 @@ from django.db import transaction
 
 from apps.reporting import services
 from evcharge.contracts.billing import InvoiceUpdated, InvoiceVoided, PaymentRefunded, PaymentSucceeded
-from evcharge.events import EventEnvelope, publish
+from evcharge.events import publish
 from evcharge.events.dispatch import DUPLICATE, deliver
 from tests.reporting.scenario import Session
 

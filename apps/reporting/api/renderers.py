@@ -1,5 +1,6 @@
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator
 
 from rest_framework.renderers import BaseRenderer
@@ -10,12 +11,29 @@ class _Echo:
         return value
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+
+
+def safe_cell(value: object) -> object:
+    """A cell a spreadsheet will not run: text starting with = + - @ tab or CR gets a leading single quote
+    (OWASP's CSV injection advice); numbers, and text that is only a number, stay as they are."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | int | float):
+        return value
+    text = str(value)
+    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def csv_lines(header: list[str], rows: Iterable[list]) -> Iterator[str]:
-    """CSV text one line at a time, for a StreamingHttpResponse."""
+    """CSV text one line at a time, for a StreamingHttpResponse; every cell through safe_cell."""
     writer = csv.writer(_Echo())
-    yield writer.writerow(header)
+    yield writer.writerow([safe_cell(cell) for cell in header])
     for row in rows:
-        yield writer.writerow(row)
+        yield writer.writerow([safe_cell(cell) for cell in row])
 
 
 class CSVRenderer(BaseRenderer):
@@ -32,5 +50,5 @@ class CSVRenderer(BaseRenderer):
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({key: safe_cell(value) for key, value in row.items()} for row in rows)
         return out.getvalue()

@@ -106,13 +106,9 @@ class StationsReportApi(_ReportApi):
                 for currency in currencies:
                     revenue = by_currency.get(currency, {"amount": 0, "paid_amount": 0})
                     amounts += [revenue["amount"], revenue["paid_amount"]]
-                yield [_cell(station[key]) for key in scalar] + amounts + [station[key] for key in tail]
+                yield [station[key] for key in scalar] + amounts + [station[key] for key in tail]
 
         return self.stream_csv(scalar + money + tail, rows(), query)
-
-
-def _cell(value) -> object:
-    return "" if value is None else str(value) if not isinstance(value, int | float | str) else value
 
 
 def _series_body(query: dict, scope: selectors.Scope, results: list, **extra) -> dict:
