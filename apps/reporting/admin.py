@@ -2,6 +2,7 @@
 An operator's staff see their own stations' rows only."""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
@@ -83,4 +84,6 @@ class DashboardAdmin(ReadOnlyAdmin):
     """Shown to admins and operator staff in the admin index; opens the dashboard (which scopes by operator)."""
 
     def changelist_view(self, request, extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         return HttpResponseRedirect(reverse("reporting-dashboard"))

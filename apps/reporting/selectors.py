@@ -2,6 +2,7 @@
 so their cost grows with stations x days, not with the number of sessions."""
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from uuid import UUID
@@ -75,7 +76,15 @@ def _spans(first: date, last: date) -> list[tuple[type, date, date]]:
     return spans
 
 
-def _rollup_sums(scope: Scope, first: date, last: date, *, by: tuple[str, ...], months: bool) -> list[dict]:
+def _rollup_sums(
+    scope: Scope,
+    first: date,
+    last: date,
+    *,
+    by: tuple[str, ...],
+    months: bool,
+    station_ids: Collection[UUID] | None = None,
+) -> list[dict]:
     """Sums of the rollups over first..last grouped by `by` (of station_id, currency, day). With months=True
     whole months are read from the monthly rollups, and their `day` is the month's first day."""
     result: list[dict] = []
@@ -86,6 +95,8 @@ def _rollup_sums(scope: Scope, first: date, last: date, *, by: tuple[str, ...], 
             rows = rows.filter(operator_id=scope.operator_id)
         if scope.station_id is not None:
             rows = rows.filter(station_id=scope.station_id)
+        if station_ids is not None:
+            rows = rows.filter(station_id__in=list(station_ids))
         if scope.currency is not None:
             rows = rows.filter(currency=scope.currency)
         fields = [period if key == "day" else key for key in by]
@@ -96,15 +107,21 @@ def _rollup_sums(scope: Scope, first: date, last: date, *, by: tuple[str, ...], 
     return result
 
 
-def stations_report(*, scope: Scope, first: date, last: date) -> list[dict]:
-    """Per station over first..last (local days): sessions, energy, revenue per currency, utilization, status."""
+def stations_report(*, scope: Scope, first: date, last: date, limit: int | None = None, offset: int = 0) -> list[dict]:
+    """Per station over first..last (local days): sessions, energy, revenue per currency, utilization, status.
+    `limit`/`offset` page through the stations (by name); only the page's stations are read."""
     columns = ("station_id", "name", "operator_id", "timezone", "connector_count", "enabled", "connector_statuses")
-    stations = list(stations_in_scope(scope).order_by("name", "station_id").values(*columns))
+    in_scope = stations_in_scope(scope).order_by("name", "station_id").values(*columns)
+    stations = list(in_scope[offset : offset + limit] if limit is not None else in_scope[offset:])
+    if not stations:
+        return []
     figures: dict[UUID, dict] = {
         dim["station_id"]: {"sessions": 0, "energy_wh": 0, "occupied_seconds": 0, "revenue": []} for dim in stations
     }
+    paged = limit is not None or offset > 0
     revenue: dict[tuple[UUID, str], dict] = {}
-    for row in _rollup_sums(scope, first, last, by=("station_id", "currency"), months=True):
+    station_ids = figures.keys() if paged else None
+    for row in _rollup_sums(scope, first, last, by=("station_id", "currency"), months=True, station_ids=station_ids):
         station = figures.get(row["station_id"])
         if station is None:
             continue
@@ -153,6 +170,11 @@ def stations_report(*, scope: Scope, first: date, last: date) -> list[dict]:
             }
         )
     return report
+
+
+def report_currencies(*, scope: Scope, first: date, last: date) -> list[str]:
+    """The currencies the stations in scope have money in over first..last."""
+    return sorted({row["currency"] for row in _rollup_sums(scope, first, last, by=("currency",), months=True)})
 
 
 def revenue_report(*, scope: Scope, first: date, last: date, group_by: str, currency: str | None = None) -> list[dict]:
@@ -209,5 +231,14 @@ def _share(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def operator_stations(operator_id: UUID | None) -> list[StationDim]:
-    return list(stations_in_scope(Scope(operator_id=operator_id)).order_by("name"))
+def operator_stations(operator_id: UUID | None) -> list[tuple[UUID, str]]:
+    """(station_id, name) of the stations in the operator's scope (all for None), by name."""
+    return list(
+        stations_in_scope(Scope(operator_id=operator_id))
+        .order_by("name", "station_id")
+        .values_list("station_id", "name")
+    )
+
+
+def stations_count(scope: Scope) -> int:
+    return stations_in_scope(scope).count()

@@ -1,5 +1,6 @@
 """The staff dashboard: revenue and utilization over time, rendered on the server (linked from the admin)."""
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from django import forms
@@ -13,6 +14,10 @@ from apps.reporting import selectors
 from apps.reporting.api.charts import bar_chart
 from apps.reporting.api.serializers import MAX_RANGE_DAYS
 from apps.reporting.rollups import GROUP_BYS
+from evcharge.money import format_money, minor_units, to_major
+
+# The stations table shows this many stations at most (narrow with the station filter for the rest).
+DASHBOARD_STATIONS = 200
 
 
 class DashboardForm(forms.Form):
@@ -24,7 +29,7 @@ class DashboardForm(forms.Form):
     def __init__(self, *args, stations, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["station"].choices = [("", "All my stations")] + [
-            (str(dim.station_id), dim.name or str(dim.station_id)) for dim in stations
+            (str(station_id), name or str(station_id)) for station_id, name in stations
         ]
 
     def clean(self):
@@ -65,31 +70,74 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     first, last, group_by = data["start"], data["end"], data["group_by"]
     revenue = selectors.revenue_report(scope=scope, first=first, last=last, group_by=group_by)
     utilization = selectors.utilization_report(scope=scope, first=first, last=last, group_by=group_by)
-    currencies = sorted({row["currency"] for row in revenue})
+    labels = [_label(row["period_start"], group_by) for row in utilization]
+    totals: dict[str, list[int]] = {}
+    for row in revenue:
+        billed_paid = totals.setdefault(row["currency"], [0, 0])
+        billed_paid[0] += row["revenue_amount"]
+        billed_paid[1] += row["paid_amount"]
     revenue_charts = []
-    for currency in currencies:
+    for currency in sorted(totals):
         amounts = {row["period_start"]: row["revenue_amount"] for row in revenue if row["currency"] == currency}
-        labels = [_label(row["period_start"], group_by) for row in utilization]
-        values = [amounts.get(row["period_start"], 0) / 100 for row in utilization]
+        values = [_major(amounts.get(row["period_start"], 0), currency) for row in utilization]
         revenue_charts.append(
             {
                 "currency": currency,
-                "svg": bar_chart(labels, values, title=f"Revenue ({currency})", format_value=lambda v: f"{v:,.0f}"),
+                "svg": bar_chart(
+                    labels, values, title=f"Revenue billed ({currency})", format_value=_axis_format(currency)
+                ),
             }
         )
     utilization_chart = bar_chart(
-        [_label(row["period_start"], group_by) for row in utilization],
+        labels,
         [row["utilization"] * 100 for row in utilization],
         title="Utilization (%)",
         format_value=lambda v: f"{v:.1f}%",
     )
+    stations_shown = selectors.stations_report(scope=scope, first=first, last=last, limit=DASHBOARD_STATIONS)
+    for station in stations_shown:
+        station["money"] = [
+            {
+                "billed": _money(money["amount"], money["currency"]),
+                "paid": _money(money["paid_amount"], money["currency"]),
+            }
+            for money in station["revenue"]
+        ]
     context = {
         "title": "Reporting dashboard",
         "form": form,
         "first": first,
         "last": last,
+        "totals": [
+            {"currency": currency, "billed": _money(billed, currency), "paid": _money(paid, currency)}
+            for currency, (billed, paid) in sorted(totals.items())
+        ],
         "revenue_charts": revenue_charts,
         "utilization_chart": utilization_chart,
-        "stations": selectors.stations_report(scope=scope, first=first, last=last),
+        "stations": stations_shown,
+        "stations_capped": len(stations_shown) == DASHBOARD_STATIONS,
     }
     return render(request, "reporting/dashboard.html", context)
+
+
+def _money(amount: int, currency: str) -> str:
+    """In the currency's own minor units (¥500, KWD1.234, €12.34); a code outside the table as raw minor units."""
+    try:
+        return format_money(amount, currency)
+    except ValueError:
+        return f"{amount} {currency} (minor units)"
+
+
+def _major(amount: int, currency: str) -> float:
+    try:
+        return float(to_major(amount, currency))
+    except ValueError:
+        return float(amount)
+
+
+def _axis_format(currency: str) -> Callable[[float], str]:
+    try:
+        digits = minor_units(currency)
+    except ValueError:
+        digits = 0
+    return lambda value: f"{value:,.{digits}f}"

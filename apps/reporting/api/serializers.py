@@ -4,6 +4,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from apps.reporting.rollups import GROUP_BYS
+from evcharge.api.fields import CurrencyField
 
 MAX_RANGE_DAYS = 1100
 DEFAULT_RANGE_DAYS = 30
@@ -16,7 +17,7 @@ class ReportQuery(serializers.Serializer):
     station_id = serializers.UUIDField(required=False)
     operator_id = serializers.UUIDField(required=False, help_text="Admins only: one operator's stations.")
     group_by = serializers.ChoiceField(choices=GROUP_BYS, required=False, default="day")
-    currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, help_text="ISO 4217, e.g. EUR")
+    currency = CurrencyField(required=False)
 
     def get_fields(self):
         fields = super().get_fields()

@@ -18,6 +18,9 @@ from evcharge.api.pagination import LimitOffsetPagination
 from evcharge.api.permissions import IsOperatorOrAdmin, actor
 from evcharge.errors import InvalidInput, NotFound
 
+# The CSV export streams the stations this many at a time.
+CSV_CHUNK_STATIONS = 500
+
 _PARAMETERS = {
     "from": OpenApiParameter("from", OpenApiTypes.DATE, description="first local day (default: 30 days ago)"),
     "to": OpenApiParameter("to", OpenApiTypes.DATE, description="last local day, inclusive (default: today)"),
@@ -86,29 +89,50 @@ class StationsReportApi(_ReportApi):
     )
     def get(self, request):
         query, scope = self.query(request)
-        report = selectors.stations_report(scope=scope, first=query["from"], last=query["to"])
         if self.wants_csv(request):
-            return self._csv(report, query)
+            return self._csv(scope, query)
         paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(report, request, view=self)
+        page = paginator.paginate_queryset(_StationPages(scope, query["from"], query["to"]), request, view=self)
         return paginator.get_paginated_response(page)  # plain values; StationReportOut documents them
 
-    def _csv(self, report: list[dict], query: dict) -> StreamingHttpResponse:
-        currencies = sorted({revenue["currency"] for station in report for revenue in station["revenue"]})
+    def _csv(self, scope: selectors.Scope, query: dict) -> StreamingHttpResponse:
+        first, last = query["from"], query["to"]
+        currencies = selectors.report_currencies(scope=scope, first=first, last=last)
         scalar = ["station_id", "name", "operator_id", "timezone", "status", "connectors", "sessions", "energy_wh"]
         tail = ["occupied_seconds", "capacity_seconds", "utilization", "reservations", "no_shows"]
         money = [f"{kind}_{currency}" for currency in currencies for kind in ("revenue", "paid")]
 
         def rows() -> Iterator[list]:
-            for station in report:
-                by_currency = {revenue["currency"]: revenue for revenue in station["revenue"]}
-                amounts = []
-                for currency in currencies:
-                    revenue = by_currency.get(currency, {"amount": 0, "paid_amount": 0})
-                    amounts += [revenue["amount"], revenue["paid_amount"]]
-                yield [station[key] for key in scalar] + amounts + [station[key] for key in tail]
+            offset = 0
+            while chunk := selectors.stations_report(
+                scope=scope, first=first, last=last, limit=CSV_CHUNK_STATIONS, offset=offset
+            ):
+                offset += len(chunk)
+                for station in chunk:
+                    by_currency = {revenue["currency"]: revenue for revenue in station["revenue"]}
+                    amounts = []
+                    for currency in currencies:
+                        revenue = by_currency.get(currency, {"amount": 0, "paid_amount": 0})
+                        amounts += [revenue["amount"], revenue["paid_amount"]]
+                    yield [station[key] for key in scalar] + amounts + [station[key] for key in tail]
 
         return self.stream_csv(scalar + money + tail, rows(), query)
+
+
+class _StationPages:
+    """The stations report as a sequence the paginator slices: counting and one page read the database,
+    never the whole network."""
+
+    def __init__(self, scope: selectors.Scope, first: date, last: date):
+        self.scope, self.first, self.last = scope, first, last
+
+    def count(self) -> int:
+        return selectors.stations_count(self.scope)
+
+    def __getitem__(self, page: slice) -> list[dict]:
+        return selectors.stations_report(
+            scope=self.scope, first=self.first, last=self.last, limit=page.stop - page.start, offset=page.start
+        )
 
 
 def _series_body(query: dict, scope: selectors.Scope, results: list, **extra) -> dict:
