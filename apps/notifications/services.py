@@ -16,10 +16,10 @@ from apps.notifications.models import ActiveSession, Notification
 from evcharge.actor import Actor
 from evcharge.contracts import stations as stations_contract
 from evcharge.errors import NotFound
+from evcharge.money import format_money
 
 logger = logging.getLogger("evcharge.notifications")
 
-ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "KRW", "CLP", "ISK", "HUF", "VND", "XAF", "XOF"})
 INTERRUPTING_STATUSES = ("Faulted", "Unavailable", "SuspendedEVSE")
 
 
@@ -31,13 +31,13 @@ class Message:
     related: dict[str, Any] = field(default_factory=dict)
 
 
-def format_money(amount: int, currency: str) -> str:
-    """Minor units as a decimal string, without floats: 1234 EUR -> "12.34 EUR"."""
-    if currency.upper() in ZERO_DECIMAL_CURRENCIES:
-        return f"{amount} {currency}"
-    sign = "-" if amount < 0 else ""
-    whole, cents = divmod(abs(amount), 100)
-    return f"{sign}{whole}.{cents:02d} {currency}"
+def _money(amount: int, currency: str) -> str:
+    """In the currency's own minor units (¥500, KWD1.234, €12.34); a code outside the table is shown as it came
+    rather than losing the notification."""
+    try:
+        return format_money(amount, currency)
+    except ValueError:
+        return f"{amount} {currency} (minor units)"
 
 
 def format_energy(energy_wh: int) -> str:
@@ -132,14 +132,12 @@ def _session_completed(data) -> list[Message]:
 
 
 def _invoice_generated(data) -> list[Message]:
-    discount = (
-        f" (after a {format_money(data.discount_amount, data.currency)} discount)" if data.discount_amount else ""
-    )
+    discount = f" (after a {_money(data.discount_amount, data.currency)} discount)" if data.discount_amount else ""
     return [
         Message(
             data.user_id,
             "Your invoice is ready",
-            f"Total {format_money(data.total_amount, data.currency)}{discount}.",
+            f"Total {_money(data.total_amount, data.currency)}{discount}.",
             _ids(data, "invoice_id", "session_id", "station_id"),
         )
     ]
@@ -150,7 +148,7 @@ def _payment_succeeded(data) -> list[Message]:
         Message(
             data.user_id,
             "Payment received",
-            f"We received {format_money(data.amount, data.currency)}. Thank you!",
+            f"We received {_money(data.amount, data.currency)}. Thank you!",
             _ids(data, "payment_id", "invoice_id", "session_id", "station_id"),
         )
     ]
@@ -161,7 +159,7 @@ def _payment_failed(data) -> list[Message]:
         Message(
             data.user_id,
             "Payment failed",
-            f"Your payment of {format_money(data.amount, data.currency)} failed: {data.reason}. "
+            f"Your payment of {_money(data.amount, data.currency)} failed: {data.reason}. "
             "Please try another payment method.",
             _ids(data, "payment_id", "invoice_id"),
         )

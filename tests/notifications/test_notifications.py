@@ -144,8 +144,44 @@ def test_bodies_carry_money_and_energy_exactly(driver):
     started = session_started(driver.id)
     envelopes = emit(event_for("invoice.generated", driver.id), session_completed(started, energy_wh=12345))
     bodies = {n.kind: n.body for n in Notification.objects.filter(event_id__in=[e.id for e in envelopes])}
-    assert bodies["invoice.generated"] == "Total 10.34 EUR (after a 2.00 EUR discount)."
+    assert bodies["invoice.generated"] == "Total €10.34 (after a €2.00 discount)."
     assert bodies["session.completed"] == "Your session delivered 12.34 kWh in 42 min."
+
+
+@pytest.mark.parametrize(
+    ("currency", "total", "discount", "shown"),
+    [
+        ("JPY", 500, 50, "Total ¥500 (after a ¥50 discount)."),
+        ("KWD", 1234, 5, "Total KWD1.234 (after a KWD0.005 discount)."),
+        ("EUR", 1234, 0, "Total €12.34."),
+    ],
+)
+def test_amounts_are_shown_in_their_currencys_own_minor_units(driver, currency, total, discount, shown):
+    invoice = InvoiceGenerated(
+        invoice_id=uuid.uuid4(),
+        session_id=uuid.uuid4(),
+        user_id=driver.id,
+        station_id=uuid.uuid4(),
+        currency=currency,
+        subtotal_amount=total + discount,
+        discount_amount=discount,
+        total_amount=total,
+    )
+    payment = PaymentSucceeded(
+        payment_id=uuid.uuid4(),
+        invoice_id=invoice.invoice_id,
+        session_id=invoice.session_id,
+        user_id=driver.id,
+        station_id=invoice.station_id,
+        amount=total,
+        discount_amount=discount,
+        currency=currency,
+    )
+    envelopes = emit(invoice, payment)
+
+    bodies = {n.kind: n.body for n in Notification.objects.filter(event_id__in=[e.id for e in envelopes])}
+    assert bodies["invoice.generated"] == shown
+    assert bodies["payment.succeeded"] == f"We received {shown.split()[1].rstrip('.')}. Thank you!"
 
 
 def test_a_reservation_names_the_connector_in_its_stations_time_zone(operator_client, driver):
