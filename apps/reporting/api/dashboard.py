@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from apps.reporting import selectors
 from apps.reporting.api.charts import bar_chart
-from apps.reporting.api.serializers import MAX_RANGE_DAYS
+from apps.reporting.api.serializers import FIRST_DAY, LAST_DAY, MAX_RANGE_DAYS
 from apps.reporting.rollups import GROUP_BYS
 from evcharge.money import format_money, minor_units, to_major
 
@@ -34,8 +34,13 @@ class DashboardForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        out_of_range = forms.ValidationError(f"Choose days from {FIRST_DAY} to {LAST_DAY}.")
         end = data.get("end") or timezone.now().date()
-        start = data.get("start") or end - timedelta(days=29)
+        if not FIRST_DAY <= end <= LAST_DAY:
+            raise out_of_range
+        start = data.get("start") or max(end - timedelta(days=29), FIRST_DAY)
+        if not FIRST_DAY <= start <= LAST_DAY:
+            raise out_of_range
         if start > end or (end - start).days >= MAX_RANGE_DAYS:
             raise forms.ValidationError(f"Choose a range of 1 to {MAX_RANGE_DAYS} days, From before To.")
         data["start"], data["end"] = start, end

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.utils import timezone
 from rest_framework import serializers
@@ -8,12 +8,28 @@ from evcharge.api.fields import CurrencyField
 
 MAX_RANGE_DAYS = 1100
 DEFAULT_RANGE_DAYS = 30
+# The days a report may ask about: far from the ends of the calendar, so bucket arithmetic never overflows.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2199, 12, 31)
+
+
+class ReportDayField(serializers.DateField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", f"ISO date, {FIRST_DAY} to {LAST_DAY}")
+        super().__init__(required=False, input_formats=["iso-8601"], **kwargs)
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and len(value) > 10:
+            self.fail("invalid", format="YYYY-MM-DD")
+        day = super().to_internal_value(value)
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise serializers.ValidationError(f"Give a day from {FIRST_DAY} to {LAST_DAY}.")
+        return day
 
 
 class ReportQuery(serializers.Serializer):
     """?from&to (ISO dates, inclusive, in each station's time zone; default: the last 30 days)."""
 
-    to = serializers.DateField(required=False, input_formats=["iso-8601"])
+    to = ReportDayField()
     station_id = serializers.UUIDField(required=False)
     operator_id = serializers.UUIDField(required=False, help_text="Admins only: one operator's stations.")
     group_by = serializers.ChoiceField(choices=GROUP_BYS, required=False, default="day")
@@ -21,12 +37,12 @@ class ReportQuery(serializers.Serializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        fields["from"] = serializers.DateField(required=False, input_formats=["iso-8601"])
+        fields["from"] = ReportDayField()
         return fields
 
     def validate(self, attrs):
-        last = attrs.get("to") or timezone.now().date()
-        first = attrs.get("from") or last - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+        last = attrs.get("to") or min(timezone.now().date(), LAST_DAY)
+        first = attrs.get("from") or max(last - timedelta(days=DEFAULT_RANGE_DAYS - 1), FIRST_DAY)
         if first > last:
             raise serializers.ValidationError({"from": ["must not be after `to`"]})
         if (last - first).days >= MAX_RANGE_DAYS:

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from apps.reporting import selectors
 from apps.reporting.api import serializers as s
 from apps.reporting.api.renderers import CSVRenderer, csv_lines
+from apps.reporting.api.serializers import FIRST_DAY, LAST_DAY, MAX_RANGE_DAYS
 from evcharge.api.authentication import JWT_OR_API_KEY
 from evcharge.api.pagination import LimitOffsetPagination
 from evcharge.api.permissions import IsOperatorOrAdmin, actor
@@ -22,12 +23,21 @@ from evcharge.errors import InvalidInput, NotFound
 CSV_CHUNK_STATIONS = 500
 
 _PARAMETERS = {
-    "from": OpenApiParameter("from", OpenApiTypes.DATE, description="first local day (default: 30 days ago)"),
-    "to": OpenApiParameter("to", OpenApiTypes.DATE, description="last local day, inclusive (default: today)"),
+    "from": OpenApiParameter(
+        "from", OpenApiTypes.DATE, description=f"first local day (default: 30 days ago), {FIRST_DAY} to {LAST_DAY}"
+    ),
+    "to": OpenApiParameter(
+        "to",
+        OpenApiTypes.DATE,
+        description=f"last local day, inclusive (default: today), {FIRST_DAY} to {LAST_DAY}; "
+        f"at most {MAX_RANGE_DAYS} days after `from`",
+    ),
     "station_id": OpenApiParameter("station_id", OpenApiTypes.UUID),
     "operator_id": OpenApiParameter("operator_id", OpenApiTypes.UUID, description="admins only"),
     "group_by": OpenApiParameter("group_by", OpenApiTypes.STR, enum=["day", "week", "month"]),
-    "currency": OpenApiParameter("currency", OpenApiTypes.STR, description="ISO 4217"),
+    "currency": OpenApiParameter(
+        "currency", OpenApiTypes.STR, description="ISO 4217 code of a currency in circulation, e.g. EUR"
+    ),
     "format": OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"]),
 }
 
