@@ -100,6 +100,11 @@ def station_settings_seed(*, station_id: UUID, operator_id: UUID, station_name: 
 
 @transaction.atomic
 def station_settings_update(*, station_id: UUID, by: Actor, changes: dict[str, Any]) -> StationSettings:
+    problems = {
+        name: found for name, value in changes.items() if (found := schemas.station_setting_problems(name, value))
+    }
+    if problems:
+        raise InvalidInput("Some settings are out of bounds.", errors=problems)
     settings = StationSettings.objects.select_for_update().filter(station_id=station_id).first()
     if settings is None or not by.manages(settings.operator_id):
         raise NotFound("No such station.")

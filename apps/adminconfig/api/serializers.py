@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from apps.adminconfig import schemas
 from apps.adminconfig.models import ConfigChange, ConfigEntry, StationSettings
 
 
@@ -11,8 +12,20 @@ class ConfigEntryOut(serializers.ModelSerializer):
         fields = ["key", "value", "description", "version", "etag", "updated_at", "updated_by"]
 
 
+class ConfigValueField(serializers.JSONField):
+    """Any JSON value nested at most schemas.MAX_VALUE_DEPTH deep, checked before anything walks into it."""
+
+    def to_internal_value(self, data):
+        if problem := schemas.shape_problem(data):
+            raise serializers.ValidationError(problem)
+        return super().to_internal_value(data)
+
+
 class ConfigEntryIn(serializers.Serializer):
-    value = serializers.JSONField(help_text="Any JSON; known keys (e.g. flags.*: boolean) are checked.")
+    value = ConfigValueField(
+        help_text=f"Any JSON nested at most {schemas.MAX_VALUE_DEPTH} levels deep; known keys (e.g. flags.*: "
+        "boolean) are checked against their schema."
+    )
     description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
     def validate(self, attrs):

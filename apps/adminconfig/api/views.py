@@ -6,7 +6,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.adminconfig import selectors, services
+from apps.adminconfig import schemas, selectors, services
 from apps.adminconfig.api import serializers as s
 from apps.adminconfig.models import ConfigChange
 from evcharge.api.permissions import IsAdmin, IsOperatorOrAdmin, actor
@@ -31,6 +31,16 @@ def _expected_version(request) -> int | None:
     if not match:
         raise InvalidInput('If-Match must be an entry ETag such as "3".', errors={"If-Match": ["Not an ETag."]})
     return int(match.group(1))
+
+
+def _body(request):
+    """The parsed JSON body; a document too deep for the parser to walk is a 400 here whatever parser the
+    platform configures (config values are refused past schemas.MAX_VALUE_DEPTH by the service anyway)."""
+    try:
+        return request.data
+    except RecursionError:
+        message = f"The JSON body is nested too deeply (values: at most {schemas.MAX_VALUE_DEPTH} levels)."
+        raise InvalidInput(message, errors={"body": [message]}) from None
 
 
 def _with_etag(entry) -> Response:
@@ -65,7 +75,7 @@ class ConfigEntryApi(APIView):
         request=s.ConfigEntryIn, responses=s.ConfigEntryOut, parameters=[IF_MATCH_PARAM], tags=["adminconfig"]
     )
     def put(self, request, key):
-        data = s.ConfigEntryIn(data=request.data)
+        data = s.ConfigEntryIn(data=_body(request))
         data.is_valid(raise_exception=True)
         entry = services.config_set(
             key=key,
@@ -108,7 +118,7 @@ class StationSettingsApi(APIView):
 
     @extend_schema(request=s.StationSettingsIn, responses=s.StationSettingsOut, tags=["adminconfig"])
     def put(self, request, station_id):
-        data = s.StationSettingsIn(data=request.data)
+        data = s.StationSettingsIn(data=_body(request))
         data.is_valid(raise_exception=True)
         settings = services.station_settings_update(
             station_id=station_id, by=actor(request), changes=data.validated_data
