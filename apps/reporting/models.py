@@ -63,10 +63,11 @@ class SessionFact(models.Model):
     paid_amount = models.BigIntegerField(default=0, help_text="Succeeded payments net of refunds.")
     invoice_version = models.BigIntegerField(
         default=0,
+        db_default=0,
         help_text="The newest invoice.updated.v1 version applied (0: none yet). Once one is seen, its figures "
         "are the invoice's money and invoice.generated / payment.* no longer move it.",
     )
-    invoice_status = models.CharField(max_length=10, blank=True, help_text="As of invoice_version.")
+    invoice_status = models.CharField(max_length=10, blank=True, db_default="", help_text="As of invoice_version.")
     applied = models.JSONField(
         default=list,
         blank=True,
