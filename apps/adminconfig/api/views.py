@@ -1,7 +1,7 @@
 import re
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -72,7 +72,13 @@ class ConfigEntryApi(APIView):
         return _with_etag(entry)
 
     @extend_schema(
-        request=s.ConfigEntryIn, responses=s.ConfigEntryOut, parameters=[IF_MATCH_PARAM], tags=["adminconfig"]
+        request=s.ConfigEntryIn,
+        responses={
+            200: s.ConfigEntryOut,
+            412: OpenApiResponse(description="If-Match names a version the entry is no longer at (`stale_write`)."),
+        },
+        parameters=[IF_MATCH_PARAM],
+        tags=["adminconfig"],
     )
     def put(self, request, key):
         data = s.ConfigEntryIn(data=_body(request))
