@@ -5,7 +5,7 @@ from datetime import date
 
 from django.http import Http404, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -40,6 +40,9 @@ _PARAMETERS = {
     ),
     "format": OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"]),
 }
+
+
+NO_STATION = OpenApiResponse(description="No such station of yours (`station_id`).")
 
 
 def _params(*names: str) -> list[OpenApiParameter]:
@@ -94,7 +97,7 @@ class StationsReportApi(_ReportApi):
 
     @extend_schema(
         parameters=_params("from", "to", "station_id", "operator_id", "format"),
-        responses=s.StationsReportOut,
+        responses={200: s.StationsReportOut, 404: NO_STATION},
         tags=["reporting"],
     )
     def get(self, request):
@@ -167,7 +170,7 @@ class RevenueReportApi(_ReportApi):
 
     @extend_schema(
         parameters=_params("from", "to", "group_by", "station_id", "currency", "operator_id", "format"),
-        responses=s.RevenueReportOut,
+        responses={200: s.RevenueReportOut, 404: NO_STATION},
         tags=["reporting"],
     )
     def get(self, request):
@@ -192,7 +195,7 @@ class UtilizationReportApi(_ReportApi):
 
     @extend_schema(
         parameters=_params("from", "to", "group_by", "station_id", "operator_id", "format"),
-        responses=s.UtilizationReportOut,
+        responses={200: s.UtilizationReportOut, 404: NO_STATION},
         tags=["reporting"],
     )
     def get(self, request):
