@@ -1,6 +1,7 @@
 #!/bin/sh
 # The image's entrypoint: the first argument picks the role.
-#   web        gunicorn serving evcharge.wsgi on $PORT (WEB_CONCURRENCY workers)
+#   web        gunicorn serving evcharge.wsgi on $PORT (WEB_CONCURRENCY workers); forwarded headers are
+#              trusted only from FORWARDED_ALLOW_IPS (default 127.0.0.1: set the proxies' addresses/networks)
 #   worker     celery worker: task queues $CELERY_QUEUES (-Q), event consumers $EVENTS_CONSUMERS (empty = all)
 #   beat       celery beat (run exactly one)
 #   migrate    manage.py migrate (a one-shot job before web and workers start)
@@ -20,7 +21,7 @@ case "${1:-web}" in
       --timeout "${WEB_TIMEOUT:-30}" \
       --worker-tmp-dir /tmp \
       --control-socket /tmp/gunicorn.ctl \
-      --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-*}"
+      --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}"
     ;;
   worker)
     echo worker > "$role_file"

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "evcharge.api.middleware.RequestContextMiddleware",
+    "evcharge.api.middleware.BodySizeLimitMiddleware",  # 413 from Content-Length, before anything reads the body
     "evcharge.platform.health.HealthCheckMiddleware",  # probes answer before ALLOWED_HOSTS/SSL checks
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -130,15 +131,32 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "evcharge.api.schema.AutoSchema",  # documents the problem+json errors and pages
     "EXCEPTION_HANDLER": "evcharge.api.errors.problem_exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "evcharge.api.parsers.JSONParser",  # refuses nesting deeper than API_MAX_JSON_DEPTH (400)
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # Proxies in front of the app whose X-Forwarded-For entries are trusted: 0 = the socket address is the
+    # client (a caller-supplied X-Forwarded-For never names a throttled client); the chart sets 1 for its ingress.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DEFAULT_THROTTLE_RATES": {
-        "login": env.str("THROTTLE_LOGIN", default="10/min"),
+        "login": env.str("THROTTLE_LOGIN", default="10/min"),  # per client address
+        "login_account": env.str("THROTTLE_LOGIN_ACCOUNT", default="10/min"),  # failed logins per account
         "register": env.str("THROTTLE_REGISTER", default="30/hour"),
         "connector_lookup": env.str("THROTTLE_CONNECTOR_LOOKUP", default="120/min"),
     },
     "UNAUTHENTICATED_USER": None,
 }
+
+# Request bodies larger than this answer 413 (from Content-Length, before the body is read);
+# API_MAX_BODY_BYTES_BY_PATH (below) gives a route its own limit.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=2_621_440)
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=64)
+# Bearer token Prometheus sends for /metrics; empty = no token (then keep /metrics off the ingress: the chart does)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
@@ -233,6 +251,9 @@ DEMO_SEEDERS = [
 
 # Hours a response stored for an Idempotency-Key is replayed (purged hourly by beat)
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
+# Seconds a request holds its Idempotency-Key while running (the web request timeout): a retry after that
+# takes over a record its dead worker left in progress
+IDEMPOTENCY_LEASE_SECONDS = env.int("IDEMPOTENCY_LEASE_SECONDS", default=30)
 
 # --- tracing (evcharge/observability.py): spans always recorded, exported over OTLP/HTTP only when set ---
 OTEL_SDK_DISABLED = env.bool("OTEL_SDK_DISABLED", default=False)
@@ -274,6 +295,8 @@ TELEMETRY_ROLLUP_RETENTION_DAYS = env.int("TELEMETRY_ROLLUP_RETENTION_DAYS", def
 TELEMETRY_MAINTENANCE_SECONDS = env.float("TELEMETRY_MAINTENANCE_SECONDS", default=3600.0)
 
 # --- event bus: RabbitMQ transport, relay lease, consumers (evcharge/events) ---
+TELEMETRY_MAX_BODY_BYTES = env.int("TELEMETRY_MAX_BODY_BYTES", default=2 * 1024 * 1024)
+API_MAX_BODY_BYTES_BY_PATH = {"/api/v1/telemetry/events": TELEMETRY_MAX_BODY_BYTES}
 EVENTS_BROKER_URL = env.str("EVENTS_BROKER_URL", default="") or CELERY_BROKER_URL  # default: the Celery broker
 EVENTS_CONNECT_TIMEOUT = env.float("EVENTS_CONNECT_TIMEOUT", default=5.0)
 EVENTS_CONFIRM_TIMEOUT = env.float("EVENTS_CONFIRM_TIMEOUT", default=30.0)

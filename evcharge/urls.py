@@ -24,7 +24,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/", include("evcharge.events.urls")),
-    path("", include("django_prometheus.urls")),
+    path("metrics", health.metrics, name="metrics"),  # also answered early by HealthCheckMiddleware
     path("admin/", admin.site.urls),
     *[path("api/v1/", include(module)) for module in API_CONTEXTS],
     path("", include("apps.reporting.dashboard_urls")),

@@ -77,12 +77,18 @@ def operator_create(*, name: str) -> Operator:
 
 @transaction.atomic
 def api_key_create(*, name: str, by: Actor, operator_id: UUID | None = None) -> tuple[ApiKey, str]:
-    """Returns the key row and the raw key, which is never stored and cannot be shown again."""
+    """Returns the key row and the raw key, which is never stored and cannot be shown again.
+    A key always acts for one operator (an admin names it): there is no key with an admin's reach."""
     if not by.is_admin:
         if operator_id is not None and operator_id != by.operator_id:
             raise NotAllowed("Operators create keys for their own operator only.")
         operator_id = by.operator_id
-    if operator_id is not None and not Operator.objects.filter(id=operator_id).exists():
+    if operator_id is None:
+        raise InvalidInput(
+            "An API key acts for one operator: give operator_id.",
+            errors={"operator_id": ["Required: the operator the key acts for."]},
+        )
+    if not Operator.objects.filter(id=operator_id).exists():
         raise InvalidInput("No such operator.", errors={"operator_id": ["No such operator."]})
     prefix = secrets.token_hex(4)
     raw_key = f"evk_{prefix}_{secrets.token_urlsafe(32).replace('_', '-')}"

@@ -3,6 +3,7 @@
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
@@ -24,12 +25,16 @@ _TITLES = {
     406: ("not-acceptable", "Not acceptable"),
     409: ("conflict", "Conflict"),
     412: ("precondition-failed", "Precondition failed"),
+    413: ("payload-too-large", "Payload too large"),
     415: ("unsupported-media-type", "Unsupported media type"),
     422: ("business-rule", "Refused by a business rule"),
     429: ("throttled", "Too many requests"),
     500: ("server-error", "Internal server error"),
     503: ("unavailable", "Service unavailable"),
 }
+
+
+BODY_TOO_LARGE = "The request body is larger than this route accepts."
 
 
 def problem(status_code: int, detail: str, *, errors=None, title=None, slug=None, code=None, **extra) -> dict:
@@ -78,6 +83,10 @@ def problem_exception_handler(exc, context):
         return problem_response(
             exc.status, exc.detail, errors=exc.errors, title=exc.title, slug=exc.type_slug, code=exc.code
         )
+    if isinstance(exc, RequestDataTooBig):
+        return problem_response(413, BODY_TOO_LARGE, code="payload_too_large")
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return problem_response(400, "The request has too many form fields or files.", code="too_many_fields")
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, Http404):
@@ -102,8 +111,8 @@ def problem_exception_handler(exc, context):
     return response
 
 
-def json_problem(status_code: int, detail: str) -> JsonResponse:
-    return JsonResponse(problem(status_code, detail), status=status_code, content_type=PROBLEM_CONTENT_TYPE)
+def json_problem(status_code: int, detail: str, **kwargs) -> JsonResponse:
+    return JsonResponse(problem(status_code, detail, **kwargs), status=status_code, content_type=PROBLEM_CONTENT_TYPE)
 
 
 def handler404(request, exception=None):

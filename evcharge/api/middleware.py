@@ -3,7 +3,9 @@ import re
 import time
 import uuid
 
-from evcharge.api.errors import PROBLEM_CONTENT_TYPE, json_problem
+from django.conf import settings
+
+from evcharge.api.errors import BODY_TOO_LARGE, PROBLEM_CONTENT_TYPE, json_problem
 from evcharge.api.logging import request_id_var, user_id_var
 
 logger = logging.getLogger("evcharge.request")
@@ -65,3 +67,24 @@ def _problem_for_api_page(request, response):
             problem["Allow"] = response["Allow"]
         return problem
     return response
+
+
+class BodySizeLimitMiddleware:
+    """413 problem+json for a body whose Content-Length exceeds the route's limit (API_MAX_BODY_BYTES, or
+    API_MAX_BODY_BYTES_BY_PATH for a route with its own), answered before anything reads the body."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        declared = request.META.get("CONTENT_LENGTH")
+        if declared:
+            try:
+                length = int(declared)
+            except ValueError:
+                return json_problem(400, "The Content-Length header is not a number.")
+            limits = getattr(settings, "API_MAX_BODY_BYTES_BY_PATH", {})
+            limit = limits.get(request.path, settings.API_MAX_BODY_BYTES)
+            if length > limit:
+                return json_problem(413, BODY_TOO_LARGE, code="payload_too_large", max_bytes=limit)
+        return self.get_response(request)

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 
 
 class IdempotencyRecord(models.Model):
@@ -11,6 +12,9 @@ class IdempotencyRecord(models.Model):
     status_code = models.PositiveSmallIntegerField(null=True)
     response_body = models.JSONField(null=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # who holds the key while the request runs, and since when (a retry takes over after the lease)
+    lease = models.UUIDField(null=True)
+    locked_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scope", "principal", "key"], name="idempotency_unique_key")]

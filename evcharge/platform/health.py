@@ -1,8 +1,18 @@
-"""Liveness and readiness for load balancers and Kubernetes probes (no authentication)."""
+"""Liveness and readiness for load balancers and Kubernetes probes (no authentication).
+
+The public answer is ok/failing per dependency; why a check failed (hosts, ports, driver messages) goes to
+the log only."""
+
+import hmac
+import logging
 
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
+
+from evcharge.api.errors import json_problem
+
+logger = logging.getLogger("evcharge.health")
 
 
 def live(request):
@@ -37,16 +47,23 @@ def ready(request):
     if not settings.CELERY_BROKER_URL:
         checks.pop("broker")
     failing = {name: error for name, error in checks.items() if error}
+    for name, error in failing.items():
+        logger.error("readiness check %s failing: %s", name, error, extra={"check": name, "error": error})
     body = {
         "status": "unavailable" if failing else "ok",
         "checks": {name: ("ok" if not error else "failing") for name, error in checks.items()},
     }
-    if failing:
-        body["errors"] = failing
     return JsonResponse(body, status=503 if failing else 200)
 
 
 def metrics(request):
+    token = settings.METRICS_TOKEN
+    if token:
+        given = request.headers.get("Authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            response = json_problem(401, "/metrics needs its bearer token (METRICS_TOKEN).")
+            response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+            return response
     from django_prometheus.exports import ExportToDjangoView
 
     return ExportToDjangoView(request)

@@ -71,7 +71,8 @@ def test_the_chart_lints_clean():
 def test_app_pods_run_as_non_root_on_a_read_only_root_with_tmp_resources_and_one_image(rendered):
     name, manifests = rendered
     workloads = [*by_kind(manifests, "Deployment").values(), *by_kind(manifests, "Job").values()]
-    app_workloads = [w for w in workloads if "postgresql" not in w["metadata"]["name"]]
+    bundled = ("postgresql", "rabbitmq", "redis")  # dev-only services with their own images
+    app_workloads = [w for w in workloads if not w["metadata"]["name"].endswith(bundled)]
     assert app_workloads
     images = set()
     for workload in app_workloads:
@@ -185,7 +186,15 @@ def test_external_urls_switch_the_bundled_services_off():
 def test_no_secret_ends_up_in_the_config_map(rendered):
     _, manifests = rendered
     for config_map in by_kind(manifests, "ConfigMap").values():
-        assert not {"SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "JWT_SIGNING_KEY"} & set(config_map["data"])
+        credentials = {
+            "SECRET_KEY",
+            "DATABASE_URL",
+            "CELERY_BROKER_URL",
+            "JWT_SIGNING_KEY",
+            "CACHE_URL",
+            "METRICS_TOKEN",
+        }
+        assert not credentials & set(config_map["data"])
 
 
 @pytest.mark.parametrize(
@@ -197,6 +206,10 @@ def test_no_secret_ends_up_in_the_config_map(rendered):
         {"secrets": {"databaseUrl": "mysql://x"}},
         {"web": {"replicas": "two"}},
         {"typo": True},
+        {"ingress": {"hosts": [{"host": "x.example.com", "paths": ["/"]}]}},
+        {"ingress": {"hosts": [{"host": "x.example.com", "paths": ["/metrics"]}]}},
+        {"secrets": {"cacheUrl": "memcache://x"}},
+        {"config": {"CACHE_URL": "rediscache://:password@redis:6379/0"}},
     ],
 )
 def test_the_values_schema_refuses_mistakes(values):
@@ -219,3 +232,80 @@ def test_worker_groups_name_real_consumers_and_leave_none_out(values_name):
     named = [set(group.get("consumers") or []) for group in groups]
     assert set().union(*named) <= registered, set().union(*named) - registered
     assert any(not consumers for consumers in named) or set().union(*named) == registered
+
+
+# --- trust at the edge: what the ingress exposes, whom the app believes, one shared cache ---
+
+
+def ingress_paths(manifests: list[dict]) -> list[str]:
+    return [
+        path["path"]
+        for ingress in by_kind(manifests, "Ingress").values()
+        for rule in ingress["spec"]["rules"]
+        for path in rule["http"]["paths"]
+    ]
+
+
+def routes(path: str, url: str) -> bool:
+    """Kubernetes' Prefix match: element-wise, a trailing slash ignored."""
+    prefix = [p for p in path.split("/") if p]
+    return [p for p in url.split("/") if p][: len(prefix)] == prefix
+
+
+@pytest.mark.parametrize("values", [VALUE_SETS["production"], {"ingress": {"enabled": True}}])
+def test_no_ingress_path_serves_metrics_or_the_probes(values):
+    paths = ingress_paths(render(values))
+    assert paths
+    for url in ("/metrics", "/health/ready", "/health/live"):
+        assert not [p for p in paths if routes(p, url)], (url, paths)
+    for url in ("/api/v1/stations", "/api/schema/", "/admin/login/", "/c/AB12CD", "/reports/dashboard"):
+        assert [p for p in paths if routes(p, url)], (url, paths)
+
+
+@pytest.mark.parametrize("path", ["/", "/metrics", "/metrics/"])
+def test_an_ingress_path_routing_metrics_is_refused_at_render(path):
+    values = {"ingress": {"enabled": True, "hosts": [{"host": "x.example.com", "paths": [path]}]}}
+    with helm.Chart.load(CHART) as chart, pytest.raises(helm.HelmError, match=r"metrics|'not' failed"):
+        chart.render(values, name="evcharge", namespace="evcharge", is_install=True)
+
+
+def test_prometheus_scrapes_the_web_pods_inside_the_cluster(rendered):
+    _, manifests = rendered
+    annotations = by_kind(manifests, "Deployment")["evcharge-web"]["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/scrape"] == "true" and annotations["prometheus.io/path"] == "/metrics"
+
+
+def test_behind_the_ingress_the_app_trusts_exactly_one_proxy():
+    production = by_kind(render(VALUE_SETS["production"]), "ConfigMap")["evcharge"]["data"]
+    assert production["NUM_PROXIES"] == "1"
+    assert production["FORWARDED_ALLOW_IPS"] != "*"
+    with_ingress = by_kind(render({"ingress": {"enabled": True}}), "ConfigMap")["evcharge"]["data"]
+    assert with_ingress["NUM_PROXIES"] == "1"
+    without = by_kind(render({}), "ConfigMap")["evcharge"]["data"]
+    assert "NUM_PROXIES" not in without  # the app's default: 0, the socket address
+    assert without["FORWARDED_ALLOW_IPS"] == "127.0.0.1"
+
+
+def test_dev_bundles_redis_and_every_pod_shares_it_as_the_cache():
+    manifests = render(VALUE_SETS["dev"])
+    redis = by_kind(manifests, "Deployment")["evcharge-redis"]
+    assert containers(redis)[0]["image"].startswith("redis:")
+    assert by_kind(manifests, "Service")["evcharge-redis"]["spec"]["ports"][0]["port"] == 6379
+    secret = by_kind(manifests, "Secret")["evcharge"]["stringData"]
+    assert secret["CACHE_URL"] == "rediscache://evcharge-redis:6379/0"
+
+
+def test_production_takes_the_cache_and_the_gateway_from_its_secret_not_a_default():
+    manifests = render(VALUE_SETS["production"])
+    assert "evcharge-redis" not in by_kind(manifests, "Deployment")
+    config = by_kind(manifests, "ConfigMap")["evcharge"]["data"]
+    assert "PAYMENT_GATEWAY" not in config  # set in evcharge-credentials: the app refuses to start without it
+    assert "CACHE_URL" not in config
+    explicit = render({"secrets": {"secretKey": "x" * 60, "cacheUrl": "rediss://:pw@cache.example.com:6380/0"}})
+    assert by_kind(explicit, "Secret")["evcharge"]["stringData"]["CACHE_URL"].startswith("rediss://")
+    assert "evcharge-redis" not in by_kind(explicit, "Deployment")
+
+
+def test_dev_chooses_the_test_gateway_by_name():
+    config = by_kind(render(VALUE_SETS["dev"]), "ConfigMap")["evcharge"]["data"]
+    assert config["PAYMENT_GATEWAY"] == "apps.billing.gateways.TestGateway"

@@ -87,7 +87,7 @@ def test_compose_validates_with_docker_compose(tmp_path):
 
 def test_compose_runs_every_role_from_one_image_in_order():
     services = compose()["services"]
-    assert set(services) == {"postgres", "rabbitmq", "migrate", "web", "worker", "beat"}
+    assert set(services) == {"postgres", "rabbitmq", "redis", "migrate", "web", "worker", "beat"}
     assert services["rabbitmq"]["image"].startswith("rabbitmq:3-management")
     for name in ("migrate", "web", "worker", "beat"):
         service = services[name]
@@ -99,7 +99,8 @@ def test_compose_runs_every_role_from_one_image_in_order():
         depends = services[name]["depends_on"]
         assert depends["migrate"]["condition"] == "service_completed_successfully"
         assert depends["rabbitmq"]["condition"] == "service_healthy"
-    for name in ("postgres", "rabbitmq", "web", "worker"):
+        assert depends["redis"]["condition"] == "service_healthy"
+    for name in ("postgres", "rabbitmq", "redis", "web", "worker"):
         assert services[name]["healthcheck"]["test"]
     assert services["migrate"]["restart"] == "no"
 
@@ -111,3 +112,18 @@ def test_compose_app_settings_are_all_known_settings(service):
     known = setting_names() | {"CELERY_QUEUES", "EVENTS_CONSUMERS"}
     unknown = set(compose()["services"][service]["environment"]) - known
     assert not unknown
+
+
+def test_compose_shares_one_redis_cache_and_chooses_the_test_gateway_by_name():
+    services = compose()["services"]
+    assert services["redis"]["image"].startswith("redis:")
+    for name in ("web", "worker", "beat", "migrate"):
+        environment = services[name]["environment"]
+        assert environment["CACHE_URL"] == "rediscache://redis:6379/0"
+        assert environment["PAYMENT_GATEWAY"] == "apps.billing.gateways.TestGateway"
+
+
+def test_gunicorn_trusts_forwarded_headers_only_from_configured_proxies():
+    entrypoint = (ROOT / "docker" / "entrypoint.sh").read_text()
+    assert '--forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}"' in entrypoint
+    assert "FORWARDED_ALLOW_IPS:-*" not in entrypoint

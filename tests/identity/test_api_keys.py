@@ -92,3 +92,20 @@ def test_drivers_and_anonymous_cannot_manage_keys(driver_client, anon):
 def test_a_key_cannot_manage_keys(operator_client, client_for):
     raw = create_key(operator_client)["key"]
     assert_problem(client_for(api_key=raw).get(KEYS), 401)
+
+
+def test_a_key_without_an_operator_is_refused_even_to_an_admin(admin_client):
+    response = admin_client.post(KEYS, {"name": "master key"}, format="json")
+    assert_problem(response, 400, fields=("operator_id",))
+    response = admin_client.post(KEYS, {"name": "master key", "operator_id": None}, format="json")
+    assert_problem(response, 400, fields=("operator_id",))
+    assert not ApiKey.objects.exists()
+
+
+def test_an_old_key_row_without_an_operator_authenticates_no_one(admin_user, client_for):
+    from apps.identity.selectors import hash_api_key
+
+    raw = "evk_0a1b2c3d_legacy-admin-key-minted-before-operators-were-required"
+    ApiKey.objects.create(name="legacy", prefix="0a1b2c3d", hashed_key=hash_api_key(raw), created_by=admin_user)
+    assert_problem(client_for(api_key=raw).get(CURRENT), 401)
+    assert_problem(client_for(api_key=raw).post("/api/v1/telemetry/events", [], format="json"), 401)

@@ -48,9 +48,25 @@ def test_ready_is_503_when_the_database_is_unreachable(anon, settings, unreachab
     response = anon.get("/health/ready")
     assert response.status_code == 503
     body = response.json()
-    assert body["status"] == "unavailable"
-    assert body["checks"] == {"database": "failing"}
-    assert body["errors"]["database"]
+    assert body == {"status": "unavailable", "checks": {"database": "failing"}}  # nothing about why
+
+
+def test_ready_tells_the_public_nothing_of_the_failure_and_logs_it(anon, settings, monkeypatch, caplog):
+    def broken():
+        return 'OperationalError: connection to server at "db.internal.example" (10.0.4.7), port 5432 failed'
+
+    monkeypatch.setattr(health, "_check_database", broken)
+    settings.CELERY_BROKER_URL = "amqp://evcharge:s3cret@mq.internal.example:5672/evcharge"
+    monkeypatch.setattr(health, "_check_broker", lambda: "ConnectionRefusedError: [Errno 111] mq.internal.example:5672")
+    with caplog.at_level("ERROR", logger="evcharge.health"):
+        response = anon.get("/health/ready")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "checks": {"database": "failing", "broker": "failing"}}
+    text = response.content.decode()
+    for secret in ("internal.example", "10.0.4.7", "5432", "5672", "Error", "s3cret"):
+        assert secret not in text
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "db.internal.example" in logged and "mq.internal.example" in logged
 
 
 def test_ready_is_503_when_the_configured_broker_is_unreachable(anon, settings):
@@ -86,3 +102,13 @@ def test_probes_answer_whatever_the_host_header(anon, settings):
     assert anon.get("/health/live", HTTP_HOST="10.1.2.3:8000").status_code == 200
     assert anon.get("/health/ready", HTTP_HOST="10.1.2.3:8000").status_code in (200, 503)
     assert anon.get("/api/v1/auth/me", HTTP_HOST="10.1.2.3:8000").status_code == 400
+
+
+def test_metrics_need_the_token_when_one_is_configured(anon, settings):
+    settings.METRICS_TOKEN = "scrape-token-123"
+    response = anon.get("/metrics")
+    assert response.status_code == 401 and response["Content-Type"].startswith("application/problem+json")
+    assert "django_http" not in response.content.decode()
+    assert anon.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
+    ok = anon.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-token-123")
+    assert ok.status_code == 200 and "django_http_requests_total_by_method_total" in ok.content.decode()

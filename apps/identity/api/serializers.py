@@ -98,7 +98,10 @@ class OperatorOut(serializers.ModelSerializer):
 class ApiKeyIn(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     operator_id = serializers.UUIDField(
-        required=False, allow_null=True, default=None, help_text="Admins only: the operator the key acts for."
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The operator the key acts for: required from admins; an operator's key is its own operator's.",
     )
 
 

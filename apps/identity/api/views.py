@@ -2,6 +2,7 @@
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -10,6 +11,7 @@ from rest_framework_simplejwt import views as jwt_views
 
 from apps.identity import selectors, services
 from apps.identity.api import serializers as s
+from apps.identity.api.throttles import LoginAccountThrottle
 from evcharge.api.authentication import ApiKeyAuthentication
 from evcharge.api.permissions import IsAdmin, IsAnyUser, IsApiKey, IsOperatorOrAdmin, actor
 from evcharge.errors import NotFound
@@ -38,12 +40,26 @@ class _Anonymous:
     authentication_classes: list = []
 
 
-@extend_schema_view(post=extend_schema(tags=["identity"], responses={200: s.TokenPairOut, 401: UNAUTHENTICATED}))
-class TokenObtainApi(_Anonymous, jwt_views.TokenObtainPairView):
-    """Anyone: email + password → access and refresh tokens; bad credentials 401. Throttled per client address."""
+THROTTLED = OpenApiResponse(description="Too many attempts (problem+json; the Retry-After header says when to retry).")
 
-    throttle_classes = [ScopedRateThrottle]
+
+@extend_schema_view(
+    post=extend_schema(tags=["identity"], responses={200: s.TokenPairOut, 401: UNAUTHENTICATED, 429: THROTTLED})
+)
+class TokenObtainApi(_Anonymous, jwt_views.TokenObtainPairView):
+    """Anyone: email + password → access and refresh tokens; bad credentials 401. Throttled per client
+    address (THROTTLE_LOGIN; the address is the socket's unless NUM_PROXIES trusted proxies set
+    X-Forwarded-For) and, for failed attempts, per account (THROTTLE_LOGIN_ACCOUNT): 429 with Retry-After."""
+
+    throttle_classes = [ScopedRateThrottle, LoginAccountThrottle]
     throttle_scope = "login"
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except AuthenticationFailed:
+            LoginAccountThrottle().record_failure(request)
+            raise
 
 
 @extend_schema_view(post=extend_schema(tags=["identity"], responses={200: s.TokenPairOut, 401: UNAUTHENTICATED}))

@@ -338,7 +338,7 @@ class PromotionApplyApi(APIView):
         tags=TAGS,
     )
     def post(self, request):
-        return idempotent(request, scope="pricing.promotions.apply", run=lambda: self._apply(request))
+        return idempotent(request, scope="pricing.promotions.apply", run=lambda: self._apply(request), atomic=True)
 
     def _apply(self, request) -> Response:
         data = _validated(s.ApplyIn, request.data)

@@ -108,7 +108,7 @@ class SessionListStartApi(_DriversWriteEveryoneReads, APIView):
             session = services.session_start(by=actor(request), **data.validated_data)
             return Response(s.SessionOut(session).data, status=status.HTTP_201_CREATED)
 
-        return idempotent(request, scope="sessions.start", run=start)
+        return idempotent(request, scope="sessions.start", run=start, atomic=True)
 
 
 class SessionDetailApi(APIView):

@@ -48,6 +48,19 @@ app.kubernetes.io/component: {{ .component }}
 {{- if and .Values.rabbitmq.enabled (not .Values.secrets.brokerUrl) (not .Values.secrets.existingSecret) -}}true{{- end -}}
 {{- end -}}
 
+{{- define "evcharge.bundledRedis" -}}
+{{- if and .Values.redis.enabled (not .Values.secrets.cacheUrl) (not .Values.secrets.existingSecret) -}}true{{- end -}}
+{{- end -}}
+
+{{/* empty when the existing Secret holds CACHE_URL (or none is configured: each pod then keeps its own) */}}
+{{- define "evcharge.cacheUrl" -}}
+{{- if .Values.secrets.cacheUrl -}}
+{{- .Values.secrets.cacheUrl -}}
+{{- else if include "evcharge.bundledRedis" . -}}
+{{- printf "rediscache://%s-redis:6379/0" (include "evcharge.fullname" .) -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "evcharge.secretName" -}}
 {{- .Values.secrets.existingSecret | default (include "evcharge.fullname" .) -}}
 {{- end -}}
@@ -99,6 +112,9 @@ app.kubernetes.io/component: {{ .component }}
 {{- if .Values.ingress.enabled -}}{{- range .Values.ingress.hosts -}}{{- $hosts = append $hosts .host -}}{{- end -}}{{- end -}}
 {{- $_ := set $config "ALLOWED_HOSTS" (join "," $hosts) -}}
 {{- end -}}
+{{- if and .Values.ingress.enabled (not (hasKey $config "NUM_PROXIES")) -}}
+{{- $_ := set $config "NUM_PROXIES" "1" -}}
+{{- end -}}
 {{- range $key, $value := $config }}
 {{ $key }}: {{ $value | toString | quote }}
 {{- end }}
@@ -109,6 +125,9 @@ app.kubernetes.io/component: {{ .component }}
 SECRET_KEY: {{ include "evcharge.secretKey" . | quote }}
 DATABASE_URL: {{ include "evcharge.databaseUrl" . | quote }}
 CELERY_BROKER_URL: {{ include "evcharge.brokerUrl" . | quote }}
+{{- with include "evcharge.cacheUrl" . }}
+CACHE_URL: {{ . | quote }}
+{{- end }}
 {{- with .Values.secrets.jwtSigningKey }}
 JWT_SIGNING_KEY: {{ . | quote }}
 {{- end }}
