@@ -20,6 +20,7 @@ def pytest_collection_modifyitems(items):
 def _platform_test_defaults(request, settings):
     settings.EVENTS_TRANSPORT = "rabbitmq" if request.node.get_closest_marker("rabbitmq") else "inline"
     settings.SECURE_SSL_REDIRECT = False
+    settings.PAYMENT_GATEWAY = settings.PAYMENT_GATEWAY or "apps.billing.gateways.TestGateway"  # tests pay with it
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # tests: fast, not safe
     from evcharge.celery import app
     from evcharge.events.transports import reset_transports

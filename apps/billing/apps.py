@@ -8,9 +8,13 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
-        from apps.billing import handlers  # noqa: F401  (registers the subscribers)
+        from apps.billing import checks, handlers  # noqa: F401  (registers the system checks and subscribers)
+        from apps.billing.facade import BillingFacadeImpl
         from apps.billing.tasks import RECONCILE_PENDING_PAYMENTS
         from evcharge.celery import register_periodic
+        from evcharge.contracts import billing
+
+        billing.register(BillingFacadeImpl())
 
         register_periodic(
             RECONCILE_PENDING_PAYMENTS,

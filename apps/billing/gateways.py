@@ -2,8 +2,10 @@
 (`PAYMENT_GATEWAY`, a dotted path), so a real one (Stripe) plugs in without touching the checkout.
 
 A gateway answers a decline with a result (`declined`); it raises `GatewayError` when it could not
-answer (network, outage, bad configuration). Every call carries an idempotency key so a retried call
-never moves money twice.
+process the call and nothing was captured (a refusal before any money moved). Any other exception, a
+`GatewayTimeout` above all, is an unknown outcome: the money may have moved, so the payment stays `pending`
+and the reconcile job asks `payment_status` later. Every call carries an idempotency key (the payment's id
+for a charge) so a retried call never moves money twice.
 """
 
 import threading
@@ -12,13 +14,18 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-SUCCEEDED, DECLINED = "succeeded", "declined"
+SUCCEEDED, DECLINED, NOT_FOUND, PROCESSING = "succeeded", "declined", "not_found", "processing"
 
 
 class GatewayError(Exception):
     """The gateway could not process the call; nothing was captured."""
+
+
+class GatewayTimeout(Exception):
+    """No answer in time: the call may or may not have moved money. Never read as a decline."""
 
 
 class UnknownToken(ValueError):
@@ -33,7 +40,7 @@ class CardDetails:
 
 @dataclass(frozen=True, kw_only=True)
 class GatewayResult:
-    status: str  # succeeded | declined
+    status: str  # succeeded | declined; payment_status also: not_found | processing
     reference: str = ""
     failure_reason: str = ""
 
@@ -57,6 +64,10 @@ class PaymentGateway(Protocol):
     def refund(self, *, charge_reference: str, amount: int, currency: str, idempotency_key: str) -> GatewayResult:
         """Gives back `amount` of a captured charge."""
 
+    def payment_status(self, *, idempotency_key: str) -> GatewayResult:
+        """What became of the charge made with this idempotency key: succeeded (with its reference), declined,
+        not_found (the gateway never received it: nothing was captured) or processing (ask again later)."""
+
 
 @dataclass(frozen=True)
 class GatewayCall:
@@ -69,7 +80,9 @@ class GatewayCall:
 
 class TestGateway:
     """The built-in gateway for development and tests: `tok_visa` succeeds, `tok_declined` is declined,
-    `tok_error` raises a gateway error. It remembers its calls (per process) so tests can count charges."""
+    `tok_error` raises a gateway error (nothing captured), `tok_timeout` captures and then times out (the
+    answer is lost), `tok_timeout_lost` times out before capturing. It remembers its calls (per process) so tests
+    can count charges; a call repeated with the same idempotency key answers the first outcome."""
 
     __test__ = False  # not a pytest test class
     name = "test"
@@ -77,6 +90,8 @@ class TestGateway:
         "tok_visa": CardDetails(brand="visa", last4="4242"),
         "tok_declined": CardDetails(brand="visa", last4="0002"),
         "tok_error": CardDetails(brand="visa", last4="0119"),
+        "tok_timeout": CardDetails(brand="visa", last4="0408"),
+        "tok_timeout_lost": CardDetails(brand="visa", last4="0504"),
     }
     _lock = threading.Lock()
     _calls: dict[str, GatewayCall] = {}
@@ -104,6 +119,8 @@ class TestGateway:
                 return self._calls[key].result
             if token == "tok_error":
                 raise GatewayError("the test gateway simulated an error (tok_error)")
+            if token == "tok_timeout_lost":
+                raise GatewayTimeout("the test gateway simulated a timeout before capturing (tok_timeout_lost)")
             if token == "tok_declined":
                 result = GatewayResult(status=DECLINED, failure_reason="card_declined")
             elif token in self.CARDS or operation == "refund":
@@ -111,6 +128,8 @@ class TestGateway:
             else:
                 result = GatewayResult(status=DECLINED, failure_reason="unknown_token")
             self._calls[key] = GatewayCall(operation, idempotency_key, amount, currency, result)
+            if token == "tok_timeout" and operation != "refund":
+                raise GatewayTimeout("the test gateway captured, then simulated a timeout (tok_timeout)")
             return result
 
     def authorize(self, *, token: str, amount: int, currency: str, idempotency_key: str) -> GatewayResult:
@@ -122,6 +141,13 @@ class TestGateway:
     def refund(self, *, charge_reference: str, amount: int, currency: str, idempotency_key: str) -> GatewayResult:
         return self._call("refund", charge_reference, amount, currency, idempotency_key)
 
+    def payment_status(self, *, idempotency_key: str) -> GatewayResult:
+        with self._lock:
+            call = self._calls.get(f"charge:{idempotency_key}")
+        return call.result if call is not None else GatewayResult(status=NOT_FOUND)
+
 
 def get_gateway() -> PaymentGateway:
+    if not settings.PAYMENT_GATEWAY:
+        raise ImproperlyConfigured("PAYMENT_GATEWAY is not set (see the billing.E001 system check).")
     return import_string(settings.PAYMENT_GATEWAY)()

@@ -67,6 +67,9 @@ class Invoice(models.Model):
     discount_amount = models.BigIntegerField(default=0)
     total_amount = models.BigIntegerField(default=0)
     status_reason = models.CharField(max_length=500, blank=True)
+    version = models.PositiveBigIntegerField(
+        default=0, help_text="Bumped with every change of the invoice's money after generation (invoice.updated.v1)"
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -163,6 +166,9 @@ class Payment(models.Model):
     gateway_reference = models.CharField(max_length=255, blank=True)
     refund_reference = models.CharField(max_length=255, blank=True)
     failure_reason = models.CharField(max_length=500, blank=True)
+    checkout_key = models.CharField(
+        max_length=255, blank=True, help_text="The Idempotency-Key of the checkout request that made it"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
@@ -184,6 +190,11 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"Payment {self.id} ({self.status}, {self.amount} {self.currency})"
+
+    @property
+    def gateway_idempotency_key(self) -> str:
+        """Sent with its charge and used to ask for its status: committed before the gateway is called."""
+        return str(self.id)
 
 
 class LedgerAccount(models.TextChoices):

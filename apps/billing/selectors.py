@@ -10,8 +10,10 @@ from apps.billing.models import (
     LedgerEntry,
     Payment,
     PaymentMethod,
+    PaymentStatus,
 )
 from evcharge.actor import Actor
+from evcharge.contracts.billing import InvoiceSummary, UnknownInvoice
 from evcharge.errors import NotFound
 
 
@@ -75,3 +77,22 @@ def ledger_cash_balance(invoice_id: UUID) -> int:
         total=Sum("amount")
     )["total"]
     return total or 0
+
+
+def invoice_summary(invoice_id: UUID) -> InvoiceSummary:
+    """For pricing's discounts: the invoice's owner, state and real money. A promotion's discount is computed
+    from the items' sum (`total_amount` = the subtotal: the items before any promotion's discount)."""
+    invoice = Invoice.objects.filter(id=invoice_id).first()
+    if invoice is None:
+        raise UnknownInvoice()
+    return InvoiceSummary(
+        invoice_id=invoice.id,
+        user_id=invoice.user_id,
+        operator_id=invoice.operator_id,
+        station_id=invoice.station_id,
+        status=invoice.status,
+        currency=invoice.currency,
+        subtotal_amount=invoice.subtotal_amount,
+        total_amount=invoice.subtotal_amount,
+        payment_in_progress=invoice.payments.filter(status=PaymentStatus.PENDING).exists(),
+    )

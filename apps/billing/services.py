@@ -12,7 +12,15 @@ from django.db.models import Max
 from django.utils import timezone
 
 from apps.billing import calculation
-from apps.billing.gateways import GatewayError, GatewayResult, UnknownToken, get_gateway
+from apps.billing.gateways import (
+    DECLINED,
+    NOT_FOUND,
+    SUCCEEDED,
+    GatewayError,
+    GatewayResult,
+    UnknownToken,
+    get_gateway,
+)
 from apps.billing.models import (
     EDITABLE_STATUSES,
     SESSION_LINE_KINDS,
@@ -27,21 +35,23 @@ from apps.billing.models import (
     PaymentMethod,
     PaymentStatus,
 )
-from apps.billing.selectors import invoices_visible_to
+from apps.billing.selectors import invoices_visible_to, ledger_cash_balance
 from evcharge.actor import Actor
 from evcharge.contracts import pricing
 from evcharge.contracts.billing import (
     InvoiceGenerated,
+    InvoiceUpdated,
     InvoiceVoided,
     PaymentFailed,
     PaymentRefunded,
     PaymentSucceeded,
 )
-from evcharge.contracts.pricing import PromotionRefused, TariffSnapshot
+from evcharge.contracts.pricing import PromotionRedemption, PromotionRefused, TariffSnapshot
 from evcharge.contracts.reservations import SessionCompleted, SessionStarted
 from evcharge.errors import BusinessRuleViolation, Conflict, DomainError, InvalidInput, NotFound
 from evcharge.events import publish
 from evcharge.events.codec import from_primitive, to_primitive
+from evcharge.money import MAX_AMOUNT
 
 logger = logging.getLogger("evcharge.billing")
 STAFF_LINE_POSITION = 100  # staff items come after the session's lines
@@ -171,6 +181,33 @@ def _finalize(invoice: Invoice) -> None:
             energy_wh=invoice.energy_wh or 0,
         )
     )
+    _invoice_updated(invoice, reason="finalized")
+
+
+def _invoice_updated(invoice: Invoice, *, reason: str) -> None:
+    """invoice.updated.v1 with the invoice's whole money state and its next version, in the caller's
+    transaction (which holds the invoice's row lock). Nothing before generation: reporting knows no draft."""
+    if invoice.finalized_at is None:
+        return
+    invoice.version += 1
+    invoice.save(update_fields=["version", "updated_at"])
+    publish(
+        InvoiceUpdated(
+            invoice_id=invoice.id,
+            session_id=invoice.session_id,
+            user_id=invoice.user_id,
+            station_id=invoice.station_id,
+            operator_id=invoice.operator_id,
+            status=invoice.status,
+            currency=invoice.currency,
+            subtotal_amount=invoice.subtotal_amount,
+            discount_amount=invoice.discount_amount,
+            total_amount=invoice.total_amount,
+            paid_amount=ledger_cash_balance(invoice.id),
+            version=invoice.version,
+            reason=reason,
+        )
+    )
 
 
 def _recompute_totals(invoice: Invoice) -> None:
@@ -179,6 +216,8 @@ def _recompute_totals(invoice: Invoice) -> None:
     discount = -sum(amount for kind, amount in amounts if kind == LineKind.DISCOUNT)
     if subtotal < 0:
         raise BusinessRuleViolation("The invoice's items would add up to less than zero.", code="negative_total")
+    if subtotal > MAX_AMOUNT:
+        raise BusinessRuleViolation(f"The invoice's items would add up to more than {MAX_AMOUNT}.", code="too_large")
     invoice.subtotal_amount = subtotal
     invoice.discount_amount = min(discount, subtotal)
     invoice.total_amount = subtotal - invoice.discount_amount
@@ -218,6 +257,11 @@ def invoice_line_add(
             "Only an adjustment may have a negative unit amount.",
             errors={"unit_amount": ["Must be 0 or more (use an adjustment for a credit)."]},
         )
+    amount = calculation.line_amount(quantity=quantity, unit_amount=unit_amount)
+    if abs(amount) > MAX_AMOUNT:
+        raise InvalidInput(
+            f"The item's amount would be beyond {MAX_AMOUNT}.", errors={"unit_amount": ["Too large for this quantity."]}
+        )
     invoice = _invoice_for_staff(invoice_id=invoice_id, by=by)
     _ensure_editable(invoice)
     last_position = invoice.lines.aggregate(last=Max("position"))["last"] or 0
@@ -229,10 +273,11 @@ def invoice_line_add(
         quantity=quantity,
         unit="item",
         unit_amount=unit_amount,
-        amount=calculation.line_amount(quantity=quantity, unit_amount=unit_amount),
+        amount=amount,
         added_by=by.user_id,
     )
     _recompute_totals(invoice)
+    _invoice_updated(invoice, reason="line_added")
     return line
 
 
@@ -247,6 +292,7 @@ def invoice_line_remove(*, invoice_id: UUID, line_id: UUID, by: Actor) -> Invoic
         raise Conflict("A discount is removed by its promotion's release, not by hand.")
     line.delete()
     _recompute_totals(invoice)
+    _invoice_updated(invoice, reason="line_removed")
     return invoice
 
 
@@ -276,49 +322,96 @@ def payment_method_remove(*, payment_method_id: UUID, by: Actor) -> None:
 # --- checkout -------------------------------------------------------------------------------------
 
 
+class PromotionNoLongerApplies(BusinessRuleViolation):
+    """The promotion bound to the invoice no longer applies; it is released, a new checkout pays in full."""
+
+
 def invoice_checkout(
-    *, invoice_id: UUID, payment_method_id: UUID, promotion_code: str | None, by: Actor
+    *,
+    invoice_id: UUID,
+    payment_method_id: UUID,
+    promotion_code: str | None,
+    by: Actor,
+    request_key: str | None = None,
 ) -> tuple[Invoice, Payment]:
-    """Applies the promotion, records a pending payment (one transaction holding the invoice's row lock),
-    charges the gateway outside any lock, then settles the payment (a second transaction).
-    Two checkouts of one invoice: the second waits for the lock and finds a payment in flight → 409."""
-    invoice, payment, token = _checkout_begin(
-        invoice_id=invoice_id, payment_method_id=payment_method_id, promotion_code=promotion_code, by=by
-    )
-    if payment.status == PaymentStatus.PENDING:
-        invoice, payment = _charge_and_settle(payment=payment, token=token)
-    return invoice, payment
+    """Applies the promotion (the code given, else the one bound to the invoice), records a pending payment
+    (one transaction holding the invoice's row lock, committed before the gateway is called), charges the
+    gateway outside any lock with the payment's id as idempotency key, then settles the payment (a second
+    transaction). An unknown gateway outcome (a timeout) leaves the payment pending for reconciliation.
+    Two checkouts of one invoice: the second waits for the lock and finds a payment in flight → 409, unless it
+    is the same request (`request_key`, its Idempotency-Key) run again after a crash: then the gateway is
+    asked what became of the first charge instead of charging again."""
+    try:
+        invoice, payment, token, resumed = _checkout_begin(
+            invoice_id=invoice_id,
+            payment_method_id=payment_method_id,
+            promotion_code=promotion_code,
+            by=by,
+            request_key=request_key,
+        )
+    except PromotionNoLongerApplies:
+        _release_invoice_promotions(invoice_id=invoice_id)
+        raise
+    if payment.status != PaymentStatus.PENDING:
+        return invoice, payment
+    if resumed:
+        return _settle_from_gateway_status(payment=payment, token=token, charge_if_not_found=True)
+    return _charge_and_settle(payment=payment, token=token)
 
 
 def _charge_and_settle(*, payment: Payment, token: str) -> tuple[Invoice, Payment]:
     """The gateway call (no lock held), keyed by the payment's id, so asking again never charges twice."""
     try:
         result = get_gateway().charge(
-            token=token, amount=payment.amount, currency=payment.currency, idempotency_key=str(payment.id)
+            token=token,
+            amount=payment.amount,
+            currency=payment.currency,
+            idempotency_key=payment.gateway_idempotency_key,
         )
-    except GatewayError as exc:
+    except GatewayError as exc:  # the gateway could not process it: nothing was captured
         logger.warning("gateway error", extra={"payment_id": str(payment.id), "error": str(exc)})
         result = GatewayResult(status="error", failure_reason=f"gateway_error: {exc}")
+    except Exception as exc:  # a timeout or any unknown answer: the money may have moved
+        logger.warning("gateway outcome unknown", extra={"payment_id": str(payment.id), "error": str(exc)})
+        return Invoice.objects.get(id=payment.invoice_id), payment
+    return _checkout_settle(invoice_id=payment.invoice_id, payment_id=payment.id, result=result)
+
+
+def _settle_from_gateway_status(
+    *, payment: Payment, token: str = "", charge_if_not_found: bool = False
+) -> tuple[Invoice, Payment]:
+    """Asks the gateway what became of the payment's charge and settles accordingly. Not found: the gateway
+    never received it (nothing captured): the payment fails, or, for the same checkout run again, is charged
+    now with the same idempotency key. Unknown or still processing: it stays pending."""
+    try:
+        result = get_gateway().payment_status(idempotency_key=payment.gateway_idempotency_key)
+    except Exception as exc:
+        logger.warning("gateway status unknown", extra={"payment_id": str(payment.id), "error": str(exc)})
+        return Invoice.objects.get(id=payment.invoice_id), payment
+    if result.status == NOT_FOUND:
+        if charge_if_not_found:
+            return _charge_and_settle(payment=payment, token=token)
+        result = GatewayResult(status="failed", failure_reason="not_captured: the gateway never received the charge")
+    elif result.status not in (SUCCEEDED, DECLINED):
+        return Invoice.objects.get(id=payment.invoice_id), payment
     return _checkout_settle(invoice_id=payment.invoice_id, payment_id=payment.id, result=result)
 
 
 def payments_reconcile_pending(*, older_than: timedelta, limit: int = 100) -> int:
-    """Beat: settles payments left pending (the process died between the charge and its settlement) by
-    asking the gateway again with the same idempotency key: it answers with the first outcome."""
-    stale = Payment.objects.filter(
-        status=PaymentStatus.PENDING, created_at__lt=timezone.now() - older_than
-    ).select_related("payment_method")[:limit]
+    """Beat: settles payments left pending (a gateway timeout, or the process died between the charge and its
+    settlement) through the gateway's status call; never charges. Returns how many were settled."""
+    stale = Payment.objects.filter(status=PaymentStatus.PENDING, created_at__lt=timezone.now() - older_than)[:limit]
     settled = 0
     for payment in stale:
-        _charge_and_settle(payment=payment, token=payment.payment_method.token if payment.payment_method else "")
-        settled += 1
+        _, payment = _settle_from_gateway_status(payment=payment)
+        settled += payment.status != PaymentStatus.PENDING
     return settled
 
 
 @transaction.atomic
 def _checkout_begin(
-    *, invoice_id: UUID, payment_method_id: UUID, promotion_code: str | None, by: Actor
-) -> tuple[Invoice, Payment, str]:
+    *, invoice_id: UUID, payment_method_id: UUID, promotion_code: str | None, by: Actor, request_key: str | None
+) -> tuple[Invoice, Payment, str, bool]:
     invoice = Invoice.objects.select_for_update().filter(id=invoice_id, user_id=by.user_id).first()
     if invoice is None:
         raise NotFound("No such invoice.")
@@ -328,15 +421,16 @@ def _checkout_begin(
         raise Conflict("This invoice is already paid.", code="already_paid")
     if invoice.status != InvoiceStatus.OPEN:
         raise Conflict(f"This invoice is {invoice.status} and cannot be paid.")
-    if invoice.payments.filter(status=PaymentStatus.PENDING).exists():
+    pending = invoice.payments.select_related("payment_method").filter(status=PaymentStatus.PENDING).first()
+    if pending is not None:
+        if request_key and pending.checkout_key == request_key:  # this very request, run again after a crash
+            return invoice, pending, pending.payment_method.token if pending.payment_method else "", True
         raise Conflict("A payment of this invoice is already in progress.", code="payment_in_progress")
     method = PaymentMethod.objects.filter(id=payment_method_id, user_id=by.user_id, deleted_at__isnull=True).first()
     if method is None:
         raise InvalidInput("No such payment method.", errors={"payment_method_id": ["No such payment method."]})
 
-    redemption = None
-    if promotion_code:
-        redemption = _apply_promotion(invoice=invoice, code=promotion_code)
+    redemption = _apply_promotion(invoice=invoice, code=promotion_code)
 
     gateway = get_gateway()
     payment = Payment.objects.create(
@@ -346,48 +440,63 @@ def _checkout_begin(
         amount=invoice.total_amount,
         currency=invoice.currency,
         discount_amount=invoice.discount_amount,
-        promotion_code=promotion_code or "",
+        promotion_code=redemption.code if redemption else "",
         redemption_id=redemption.redemption_id if redemption else None,
         gateway=gateway.name if invoice.total_amount else "",
+        checkout_key=request_key or "",
     )
     if payment.amount == 0:  # nothing to charge (e.g. fully discounted): paid at once
         _payment_succeeded(invoice=invoice, payment=payment, reference="")
-    return invoice, payment, method.token
+    return invoice, payment, method.token, False
 
 
-def _apply_promotion(*, invoice: Invoice, code: str):
+def _apply_promotion(*, invoice: Invoice, code: str | None) -> PromotionRedemption | None:
+    """The code given (applied now), else the redemption already bound to the invoice (re-checked): pricing
+    computes the discount from the invoice's real total; billing checks it is for this invoice, its owner and
+    currency, and caps it at the items' sum."""
     if not pricing.registered():
-        raise BusinessRuleViolation("Promotions are not available right now.", code="promotions_unavailable")
+        if code:
+            raise BusinessRuleViolation("Promotions are not available right now.", code="promotions_unavailable")
+        return None
     try:
-        redemption = pricing.facade().apply_promotion(
-            code=code,
-            amount=invoice.total_amount,
-            currency=invoice.currency,
-            station_id=invoice.station_id,
-            user_id=invoice.user_id,
-            reference=str(invoice.id),
-        )
+        if code:
+            redemption = pricing.facade().apply_promotion(code=code, invoice_id=invoice.id)
+        else:
+            redemption = pricing.facade().redemption_for_invoice(invoice_id=invoice.id)
     except PromotionRefused as exc:
-        raise BusinessRuleViolation(
-            f"The promotion code was refused: {exc.reason}",
-            code="promotion_refused",
-            errors={"promotion_code": [exc.reason]},
-        ) from None
-    discount = min(redemption.discount_amount, invoice.total_amount)
+        error = BusinessRuleViolation if code else PromotionNoLongerApplies
+        detail = (
+            f"The promotion code was refused: {exc.reason}"
+            if code
+            else f"The promotion applied to this invoice no longer applies ({exc.reason}); it was removed. "
+            "Check out again to pay the full amount, or give another code."
+        )
+        raise error(detail, code="promotion_refused", errors={"promotion_code": [exc.reason]}) from None
+    if redemption is None:
+        return None
+    if (redemption.reference, redemption.user_id, redemption.currency) != (
+        str(invoice.id),
+        invoice.user_id,
+        invoice.currency,
+    ):
+        raise BusinessRuleViolation("The promotion does not match this invoice.", code="promotion_refused")
+    discount = max(0, min(redemption.discount_amount, invoice.subtotal_amount))
+    invoice.lines.filter(kind=LineKind.DISCOUNT).delete()
     InvoiceLine.objects.create(
         invoice=invoice,
         position=(invoice.lines.aggregate(last=Max("position"))["last"] or 0) + 1,
         kind=LineKind.DISCOUNT,
-        description=f"Promotion {code}",
+        description=f"Promotion {redemption.code}",
         quantity=Decimal(1),
         unit="item",
         unit_amount=-discount,
         amount=-discount,
-        promotion_code=code,
+        promotion_code=redemption.code,
         promotion_id=redemption.promotion_id,
         redemption_id=redemption.redemption_id,
     )
     _recompute_totals(invoice)
+    _invoice_updated(invoice, reason="discount")
     return redemption
 
 
@@ -434,6 +543,7 @@ def _payment_succeeded(*, invoice: Invoice, payment: Payment, reference: str) ->
             currency=payment.currency,
         )
     )
+    _invoice_updated(invoice, reason="payment")
 
 
 def _payment_failed(*, invoice: Invoice, payment: Payment, reason: str) -> None:
@@ -445,6 +555,7 @@ def _payment_failed(*, invoice: Invoice, payment: Payment, reason: str) -> None:
         _release_promotion(redemption_id=payment.redemption_id)
         invoice.lines.filter(kind=LineKind.DISCOUNT, redemption_id=payment.redemption_id).delete()
         _recompute_totals(invoice)
+        _invoice_updated(invoice, reason="discount")
     publish(
         PaymentFailed(
             payment_id=payment.id,
@@ -455,6 +566,17 @@ def _payment_failed(*, invoice: Invoice, payment: Payment, reason: str) -> None:
             reason=payment.failure_reason,
         )
     )
+
+
+def _release_invoice_promotions(*, invoice_id: UUID) -> None:
+    """Gives back the uses of the promotions bound to an invoice that will not be paid (logged on failure)."""
+    if not pricing.registered():
+        return
+    try:
+        with transaction.atomic():
+            pricing.facade().release_promotions_for_invoice(invoice_id=invoice_id)
+    except Exception:
+        logger.exception("could not release an invoice's promotions", extra={"invoice_id": str(invoice_id)})
 
 
 def _release_promotion(*, redemption_id: UUID) -> None:
@@ -512,7 +634,10 @@ def _void(*, invoice: Invoice, reason: str) -> None:
     invoice.status_reason = reason
     invoice.closed_at = timezone.now()
     invoice.save()
+    if pricing.registered():  # the promotion bound to it gives its use back
+        pricing.facade().release_promotions_for_invoice(invoice_id=invoice.id)
     publish(InvoiceVoided(invoice_id=invoice.id, session_id=invoice.session_id, user_id=invoice.user_id, reason=reason))
+    _invoice_updated(invoice, reason="void")
 
 
 def _refund(*, invoice: Invoice, reason: str) -> None:
@@ -563,3 +688,4 @@ def _refund(*, invoice: Invoice, reason: str) -> None:
             reason=reason,
         )
     )
+    _invoice_updated(invoice, reason="refund")

@@ -46,32 +46,30 @@ class PricingFacadeImpl:
             code=code, amount=amount, currency=currency, station_id=station_id, user_id=user_id
         )
 
-    def apply_promotion(
-        self,
-        *,
-        code: str,
-        amount: int,
-        currency: str,
-        station_id: UUID | None,
-        user_id: UUID,
-        reference: str,
-    ) -> PromotionRedemption:
-        redemption, _ = services.promotion_apply(
-            code=code,
-            amount=amount,
-            currency=currency,
-            station_id=station_id,
-            user_id=user_id,
-            reference=reference,
-        )
-        return PromotionRedemption(
-            redemption_id=redemption.id,
-            promotion_id=redemption.promotion_id,
-            discount_amount=redemption.discount_amount,
-            currency=redemption.currency,
-            reference=redemption.reference,
-        )
+    def apply_promotion(self, *, code: str, invoice_id: UUID) -> PromotionRedemption:
+        redemption, _ = services.promotion_apply(code=code, invoice_id=invoice_id)
+        return _redemption(redemption)
+
+    def redemption_for_invoice(self, *, invoice_id: UUID) -> PromotionRedemption | None:
+        redemption = services.redemption_for_invoice(invoice_id=invoice_id)
+        return None if redemption is None else _redemption(redemption)
 
     def release_promotion(self, *, redemption_id: UUID) -> None:
         """Raises evcharge.errors.NotFound for an unknown redemption; releasing twice is harmless."""
         services.redemption_release(redemption_id=redemption_id)
+
+    def release_promotions_for_invoice(self, *, invoice_id: UUID) -> None:
+        services.redemptions_release_for_invoice(invoice_id=invoice_id)
+
+
+def _redemption(redemption) -> PromotionRedemption:
+    return PromotionRedemption(
+        redemption_id=redemption.id,
+        promotion_id=redemption.promotion_id,
+        code=redemption.promotion.code,
+        user_id=redemption.user_id,
+        amount=redemption.amount,
+        discount_amount=redemption.discount_amount,
+        currency=redemption.currency,
+        reference=redemption.reference,
+    )

@@ -14,10 +14,10 @@ class RatePlan(models.Model):
     operator_id = models.UUIDField(db_index=True)
     name = models.CharField(max_length=200)
     currency = models.CharField(max_length=3, help_text="ISO 4217, e.g. EUR.")
-    energy_price_per_kwh = models.PositiveIntegerField(default=0, help_text="Minor units per kWh.")
-    time_price_per_min = models.PositiveIntegerField(default=0, help_text="Minor units per minute charging.")
-    session_fee = models.PositiveIntegerField(default=0, help_text="Minor units per session.")
-    idle_fee_per_min = models.PositiveIntegerField(default=0, help_text="Minor units per idle minute.")
+    energy_price_per_kwh = models.PositiveBigIntegerField(default=0, help_text="Minor units per kWh.")
+    time_price_per_min = models.PositiveBigIntegerField(default=0, help_text="Minor units per minute charging.")
+    session_fee = models.PositiveBigIntegerField(default=0, help_text="Minor units per session.")
+    idle_fee_per_min = models.PositiveBigIntegerField(default=0, help_text="Minor units per idle minute.")
     idle_grace_min = models.PositiveIntegerField(default=0, help_text="Idle minutes free of charge.")
     is_default = models.BooleanField(
         default=False, help_text="Applies to the operator's stations when no rule or assignment does."
@@ -143,12 +143,12 @@ class Promotion(models.Model):
     code = models.CharField(max_length=40, help_text="As entered; matched case-insensitively.")
     code_key = models.CharField(max_length=40, db_index=True, editable=False, help_text="The code upper-cased.")
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    value = models.PositiveIntegerField(
+    value = models.PositiveBigIntegerField(
         validators=[MinValueValidator(1)], help_text="Percent (1-100) or an amount in minor units."
     )
     currency = models.CharField(max_length=3, null=True, blank=True, help_text="Required for fixed amounts.")
-    min_amount = models.PositiveIntegerField(default=0)
-    max_discount = models.PositiveIntegerField(null=True, blank=True)
+    min_amount = models.PositiveBigIntegerField(default=0)
+    max_discount = models.PositiveBigIntegerField(null=True, blank=True)
     valid_from = models.DateTimeField(default=timezone.now)
     valid_to = models.DateTimeField(null=True, blank=True)
     station_ids = models.JSONField(default=list, blank=True, help_text="Empty: all the operator's stations.")
@@ -191,9 +191,9 @@ class Redemption(models.Model):
     user_id = models.UUIDField(db_index=True)
     reference = models.CharField(max_length=100, help_text="What the discount was for (the invoice id).")
     station_id = models.UUIDField(null=True, blank=True)
-    amount = models.PositiveIntegerField()
+    amount = models.PositiveBigIntegerField(help_text="The invoice's total the discount was computed from.")
     currency = models.CharField(max_length=3)
-    discount_amount = models.PositiveIntegerField()
+    discount_amount = models.PositiveBigIntegerField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
     released_at = models.DateTimeField(null=True, blank=True)

@@ -20,6 +20,7 @@ from apps.pricing.models import (
     Redemption,
     StationPlanAssignment,
 )
+from evcharge import money
 from evcharge.actor import Actor
 from evcharge.contracts.pricing import NoApplicableTariff, PromotionEvaluation, Quote, TariffSnapshot
 
@@ -315,13 +316,11 @@ def promotion_find(*, code: str, station_id: UUID | None, operator_id: UUID | No
 
 
 def format_money(amount: int, currency: str) -> str:
-    exponent = 0 if currency in ZERO_DECIMAL_CURRENCIES else 2
-    if exponent == 0:
+    """(2000, "EUR") -> "20.00 EUR"; (500, "JPY") -> "500 JPY": the currency's real minor units."""
+    try:
+        return f"{money.to_major(amount, currency)} {currency}"
+    except ValueError:  # not a currency in circulation (an old row): show minor units
         return f"{amount} {currency}"
-    return f"{amount // 100}.{amount % 100:02d} {currency}"
-
-
-ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "KRW", "CLP", "ISK", "VND", "XAF", "XOF", "HUF"})
 
 
 def promotion_check(
@@ -333,9 +332,11 @@ def promotion_check(
     user_id: UUID | None,
     at: datetime,
     exclude_reference: str | None = None,
+    already_counted: bool = False,
 ) -> tuple[int, Refusal | None]:
     """(discount, None) when the code applies to this amount, else (0, Refusal). No side effects; under
-    the promotion's row lock (apply) its counts are exact."""
+    the promotion's row lock (apply) its counts are exact. `already_counted`: the redemption being re-checked
+    is one of the promotion's redemptions in force."""
     if not promotion.active:
         return 0, Refusal(code="inactive", reason="This promotion code is no longer offered.")
     if at < promotion.valid_from:
@@ -362,7 +363,8 @@ def promotion_check(
             code="below_minimum",
             reason=f"This code needs an amount of at least {format_money(promotion.min_amount, currency)}.",
         )
-    if promotion.max_redemptions is not None and promotion.redemptions_count >= promotion.max_redemptions:
+    in_force = promotion.redemptions_count - (1 if already_counted else 0)
+    if promotion.max_redemptions is not None and in_force >= promotion.max_redemptions:
         return 0, Refusal(code="exhausted", reason="This code has been fully redeemed.")
     if promotion.max_per_user is not None and user_id is not None:
         used = promotion.redemptions.filter(user_id=user_id, status=Redemption.Status.ACTIVE)

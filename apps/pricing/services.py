@@ -21,7 +21,9 @@ from apps.pricing.models import (
     StationPlanAssignment,
 )
 from evcharge.actor import Actor
+from evcharge.contracts import billing as billing_contract
 from evcharge.contracts import identity as identity_contract
+from evcharge.contracts.billing import InvoiceSummary, UnknownInvoice
 from evcharge.contracts.pricing import PricingRuleUpdated, PromotionRefused
 from evcharge.contracts.stations import ChargerInfo
 from evcharge.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -35,6 +37,7 @@ RATE_PLAN_PRICE_FIELDS = (
     "idle_grace_min",
 )
 RATE_PLAN_FIELDS = ("name", "currency", *RATE_PLAN_PRICE_FIELDS, "is_default")
+OPEN = "open"  # an invoice's status when it can take a code
 RULE_FIELDS = ("rate_plan_id", "station_id", "connector_type", "priority", "valid_from", "valid_to")
 
 
@@ -448,48 +451,102 @@ def promotion_update(*, promotion_id: UUID, by: Actor, **changes: Any) -> Promot
     return promotion
 
 
-def promotion_apply(
-    *,
-    code: str,
-    amount: int,
-    currency: str,
-    station_id: UUID | None,
-    user_id: UUID,
-    reference: str,
-    operator_id: UUID | None = None,
-) -> tuple[Redemption, bool]:
-    """Records a redemption; (redemption, created). The same code and reference again returns the
-    redemption in force. Both limits hold under concurrency: every apply of a promotion takes its row
-    lock, so counts and the per-user check are exact. Raises PromotionRefused(reason, code)."""
-    found = selectors.promotion_find(code=code, station_id=station_id, operator_id=operator_id)
+def _invoice_for_discount(*, invoice_id: UUID, by: Actor | None) -> InvoiceSummary:
+    """The invoice as billing knows it (owner, status, currency, real total); callers see only their own."""
+    if not billing_contract.registered():
+        raise Conflict("Promotions cannot be applied right now.", code="billing_unavailable")
+    invoice = billing_contract.facade().invoice_for_discount(invoice_id)
+    if by is not None and not (by.manages(invoice.operator_id) or (by.is_driver and by.user_id == invoice.user_id)):
+        raise UnknownInvoice()
+    if invoice.status != OPEN:
+        raise Conflict(
+            f"This invoice is {invoice.status}: a code applies to an open invoice only.", code="invoice_not_open"
+        )
+    if invoice.payment_in_progress:
+        raise Conflict("A payment of this invoice is in progress.", code="payment_in_progress")
+    return invoice
+
+
+def promotion_apply(*, code: str, invoice_id: UUID, by: Actor | None = None) -> tuple[Redemption, bool]:
+    """Redeems a code for an open invoice; (redemption, created). The discount is computed from the code's rules
+    and the invoice's real total and currency (asked of billing), for the invoice's owner: nothing the caller
+    says about money is used. The same code for the same invoice again re-checks and recomputes the redemption
+    in force; another code's redemption for the invoice is released (one promotion per invoice). Both limits
+    hold under concurrency: every apply takes the promotion's row lock, so counts and the per-user check are
+    exact. `by` (API callers): drivers apply to their own invoices, operators to their stations'; others'
+    invoices are unknown (UnknownInvoice). Raises PromotionRefused(reason, code), Conflict (invoice not open)."""
+    invoice = _invoice_for_discount(invoice_id=invoice_id, by=by)
+    found = selectors.promotion_find(code=code, station_id=invoice.station_id, operator_id=invoice.operator_id)
     if isinstance(found, selectors.Refusal):
         raise PromotionRefused(found.reason, found.code)
+    return _redeem(promotion_id=found.id, invoice=invoice)
+
+
+def redemption_for_invoice(*, invoice_id: UUID) -> Redemption | None:
+    """The redemption in force for the invoice, re-checked and recomputed against its current total (checkout).
+    Raises PromotionRefused when it no longer applies; it stays in force until released."""
+    reference = str(invoice_id)
+    promotion_id = (
+        Redemption.objects.filter(reference=reference, status=Redemption.Status.ACTIVE)
+        .order_by("-created_at")
+        .values_list("promotion_id", flat=True)
+        .first()
+    )
+    if promotion_id is None:
+        return None
+    redemption, _ = _redeem(promotion_id=promotion_id, invoice=_invoice_for_discount(invoice_id=invoice_id, by=None))
+    return redemption
+
+
+def _redeem(*, promotion_id: UUID, invoice: InvoiceSummary) -> tuple[Redemption, bool]:
+    reference = str(invoice.invoice_id)
     with transaction.atomic():
-        promotion = Promotion.objects.select_for_update().get(id=found.id)
+        promotion = Promotion.objects.select_for_update().get(id=promotion_id)
         existing = promotion.redemptions.filter(reference=reference).first()
-        if existing is not None and existing.status == Redemption.Status.ACTIVE:
-            if existing.user_id != user_id:
-                raise PromotionRefused("This code was already used for this payment.", "reference_taken")
-            return existing, False
+        in_force = existing is not None and existing.status == Redemption.Status.ACTIVE
+        if in_force and existing.user_id != invoice.user_id:
+            raise PromotionRefused("This code was already used for this payment.", "reference_taken")
         discount, refusal = selectors.promotion_check(
             promotion,
-            amount=amount,
-            currency=currency,
-            station_id=station_id,
-            user_id=user_id,
+            amount=invoice.total_amount,
+            currency=invoice.currency,
+            station_id=invoice.station_id,
+            user_id=invoice.user_id,
             at=timezone.now(),
             exclude_reference=reference,
+            already_counted=in_force,
         )
         if refusal is not None:
             raise PromotionRefused(refusal.reason, refusal.code)
-        redemption = Redemption(promotion=promotion, reference=reference) if existing is None else existing
-        redemption.user_id, redemption.station_id = user_id, station_id
-        redemption.amount, redemption.currency, redemption.discount_amount = amount, currency, discount
+        redemption = existing if existing is not None else Redemption(promotion=promotion, reference=reference)
+        redemption.user_id, redemption.station_id = invoice.user_id, invoice.station_id
+        redemption.amount, redemption.currency, redemption.discount_amount = (
+            invoice.total_amount,
+            invoice.currency,
+            discount,
+        )
         redemption.status, redemption.released_at = Redemption.Status.ACTIVE, None
         redemption.save()
-        promotion.redemptions_count += 1
-        promotion.save(update_fields=["redemptions_count"])
-        return redemption, True
+        if not in_force:
+            promotion.redemptions_count += 1
+            promotion.save(update_fields=["redemptions_count"])
+        others = Redemption.objects.filter(reference=reference, status=Redemption.Status.ACTIVE).exclude(
+            id=redemption.id
+        )
+        for other_id in others.values_list("id", flat=True):
+            redemption_release(redemption_id=other_id)
+        return redemption, not in_force
+
+
+def redemptions_release_for_invoice(*, invoice_id: UUID) -> int:
+    """Gives back the uses of every redemption in force for the invoice (it was voided)."""
+    released = 0
+    with transaction.atomic():
+        ids = Redemption.objects.filter(reference=str(invoice_id), status=Redemption.Status.ACTIVE)
+        for redemption_id in ids.values_list("id", flat=True):
+            redemption_release(redemption_id=redemption_id)
+            released += 1
+    return released
 
 
 @transaction.atomic

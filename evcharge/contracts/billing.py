@@ -1,8 +1,9 @@
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Protocol
 from uuid import UUID
 
-from evcharge.contracts._base import event_contract
+from evcharge.contracts._base import FacadeSlot, event_contract
+from evcharge.errors import NotFound
 
 
 @event_contract
@@ -102,3 +103,38 @@ class InvoiceUpdated:
     paid_amount: int  # captured payments net of refunds
     version: int  # per invoice, bumped in the transaction that changed it
     reason: str  # line_added | line_removed | discount | payment | refund | void | finalized | ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvoiceSummary:
+    """What pricing needs to know of an invoice to compute a discount on it: its owner, where, its state and
+    its real money (minor units of `currency`). `total_amount` is what is left to pay before any discount
+    of a promotion: the subtotal less other discounts."""
+
+    invoice_id: UUID
+    user_id: UUID
+    operator_id: UUID
+    station_id: UUID
+    status: str  # draft | open | paid | void | refunded
+    currency: str
+    subtotal_amount: int
+    total_amount: int
+    payment_in_progress: bool = False
+
+
+class UnknownInvoice(NotFound, LookupError):
+    """No invoice with this id (a 404 when it reaches the API)."""
+
+    def __init__(self, detail: str = "No such invoice."):
+        super().__init__(detail, code="unknown_invoice")
+
+
+class BillingFacade(Protocol):
+    def invoice_for_discount(self, invoice_id: UUID) -> InvoiceSummary:
+        """The invoice's owner, status, currency and totals. Raises UnknownInvoice when there is none."""
+
+
+_slot: FacadeSlot[BillingFacade] = FacadeSlot("billing")
+register = _slot.register
+facade = _slot.get
+registered = lambda: _slot.registered  # noqa: E731

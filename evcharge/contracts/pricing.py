@@ -21,17 +21,6 @@ class TariffSnapshot:
     idle_grace_min: int
 
 
-DEFAULT_TARIFF = TariffSnapshot(
-    rate_plan_id=None,
-    currency="EUR",
-    energy_price_per_kwh=39,
-    time_price_per_min=0,
-    session_fee=0,
-    idle_fee_per_min=0,
-    idle_grace_min=0,
-)
-
-
 @dataclass(frozen=True, kw_only=True)
 class Quote:
     station_id: UUID
@@ -54,8 +43,14 @@ class PromotionEvaluation:
 
 @dataclass(frozen=True, kw_only=True)
 class PromotionRedemption:
+    """A code redeemed for one invoice (`reference` is the invoice id): its discount was computed by pricing
+    from the code's rules and the invoice's real total (`amount`) and currency, for the invoice's owner."""
+
     redemption_id: UUID
     promotion_id: UUID
+    code: str
+    user_id: UUID
+    amount: int
     discount_amount: int
     currency: str
     reference: str
@@ -74,8 +69,8 @@ class PromotionRefused(Exception):
 
 class NoApplicableTariff(NotFound, LookupError):
     """No rate plan applies (no matching rule, no assignment, no default plan), or the station is
-    unknown to pricing. A LookupError, so callers may fall back to DEFAULT_TARIFF; a NotFound (404)
-    when it reaches the API."""
+    unknown to pricing. There is no default tariff: a session on such a station is refused (409 no_tariff);
+    a NotFound (404) when it reaches the API otherwise."""
 
     def __init__(self, detail: str):
         super().__init__(detail, code="no_tariff")
@@ -94,20 +89,22 @@ class PricingFacade(Protocol):
         self, *, code: str, amount: int, currency: str, station_id: UUID | None, user_id: UUID | None
     ) -> PromotionEvaluation: ...
 
-    def apply_promotion(
-        self,
-        *,
-        code: str,
-        amount: int,
-        currency: str,
-        station_id: UUID | None,
-        user_id: UUID,
-        reference: str,
-    ) -> PromotionRedemption:
-        """Records a redemption (idempotent per code+reference); raises PromotionRefused."""
+    def apply_promotion(self, *, code: str, invoice_id: UUID) -> PromotionRedemption:
+        """Redeems the code for the invoice (one redemption per code and invoice; another code's redemption for
+        the invoice is released). The discount is computed from the code's rules and the invoice's real total,
+        currency, owner and station, which pricing asks billing for; a redemption already in force for the
+        invoice is re-checked and recomputed, never handed back as it was. Raises PromotionRefused, or
+        evcharge.contracts.billing.UnknownInvoice."""
+
+    def redemption_for_invoice(self, *, invoice_id: UUID) -> PromotionRedemption | None:
+        """The redemption in force for the invoice, re-checked and recomputed against its current total, or None.
+        Raises PromotionRefused when it no longer applies (it stays in force until released)."""
 
     def release_promotion(self, *, redemption_id: UUID) -> None:
-        """Undoes a redemption (the payment failed), giving the use back."""
+        """Undoes a redemption (the invoice was not paid), giving the use back."""
+
+    def release_promotions_for_invoice(self, *, invoice_id: UUID) -> None:
+        """Undoes every redemption in force for the invoice (it was voided)."""
 
 
 @event_contract

@@ -319,11 +319,12 @@ def test_a_payment_left_pending_by_a_crash_is_settled_without_a_second_charge(op
 
     visa = card()
     # The process died after the gateway charged the card, before recording the outcome.
-    _, payment, token = services._checkout_begin(
+    _, payment, token, _ = services._checkout_begin(
         invoice_id=open_invoice.id,
         payment_method_id=uuid.UUID(visa),
         promotion_code=None,
         by=Actor(user_id=driver.id, role="driver"),
+        request_key=None,
     )
     get_gateway().charge(token=token, amount=payment.amount, currency="EUR", idempotency_key=str(payment.id))
     assert checkout(open_invoice.id, visa).status_code == 409  # a payment is in flight

@@ -15,6 +15,7 @@ PRODUCTION_ENV = {
     "EVENTS_TRANSPORT": "rabbitmq",
     "SECRET_KEY": "k3Vq9-production-like-secret-8f1c2e7d6b5a4f3e2d1c0b9a8f7e6d5c4b3a2",
     "ALLOWED_HOSTS": "evcharge.example.com",
+    "PAYMENT_GATEWAY": "apps.billing.gateways.TestGateway",
 }
 
 

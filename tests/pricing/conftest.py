@@ -126,3 +126,29 @@ def make_promotion():
         return services.promotion_create(by=Actor.system(), operator_id=operator_id, **values)
 
     return make
+
+
+def create_invoice(*, user_id, operator_id, total=10_000, currency="EUR", station_id=None, status="open"):
+    """An invoice as billing holds it (pricing learns it only through billing's facade)."""
+    from apps.billing.models import Invoice
+
+    now = timezone.now()
+    return Invoice.objects.create(
+        session_id=uuid.uuid4(),
+        user_id=user_id,
+        operator_id=operator_id,
+        station_id=station_id or uuid.uuid4(),
+        connector_id=uuid.uuid4(),
+        status=status,
+        currency=currency,
+        tariff={},
+        started_at=now,
+        subtotal_amount=total,
+        total_amount=total,
+        finalized_at=None if status == "draft" else now,
+    )
+
+
+@pytest.fixture
+def make_invoice():
+    return create_invoice

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from evcharge.contracts import pricing
+from tests.pricing.conftest import create_invoice
 
 
 @pytest.fixture
@@ -22,18 +23,18 @@ def test_admin_pages(staff_browser, operator_org, announce_station, make_plan, m
     plan = make_plan(operator_org.id, is_default=True, name="Everyday")
     rule = make_rule(plan, connector_type="CCS2", priority=3)
     promotion = make_promotion(operator_org.id, code="ADMINPAGE")
-    redemption = pricing.facade().apply_promotion(
-        code="ADMINPAGE", amount=1000, currency="EUR", station_id=None, user_id=uuid.uuid4(), reference="inv-9"
-    )
+    invoice = create_invoice(user_id=uuid.uuid4(), operator_id=operator_org.id, total=1000)
+    redemption = pricing.facade().apply_promotion(code="ADMINPAGE", invoice_id=invoice.id)
+    reference = str(invoice.id)
     pages = {
         "/admin/pricing/rateplan/": "Everyday",
         f"/admin/pricing/rateplan/{plan.id}/change/": "Everyday",
         "/admin/pricing/pricingrule/": "Everyday",
         f"/admin/pricing/pricingrule/{rule.id}/change/": "CCS2",
         "/admin/pricing/promotion/": "ADMINPAGE",
-        f"/admin/pricing/promotion/{promotion.id}/change/": "inv-9",
-        "/admin/pricing/redemption/": "inv-9",
-        f"/admin/pricing/redemption/{redemption.redemption_id}/change/": "inv-9",
+        f"/admin/pricing/promotion/{promotion.id}/change/": reference,
+        "/admin/pricing/redemption/": reference,
+        f"/admin/pricing/redemption/{redemption.redemption_id}/change/": reference,
         "/admin/pricing/knownstation/": station.id.hex[:6],
         "/admin/pricing/stationplanassignment/": "",
     }

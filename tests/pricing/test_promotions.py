@@ -10,6 +10,7 @@ from apps.pricing.models import Promotion, Redemption
 from evcharge.contracts import pricing as pricing_contract
 from evcharge.contracts.pricing import PromotionRefused
 from tests.helpers import run_concurrently
+from tests.pricing.conftest import create_invoice
 
 PROMOTIONS = "/api/v1/pricing/promotions"
 EVALUATE = "/api/v1/pricing/promotions/evaluate"
@@ -20,15 +21,18 @@ def facade():
     return pricing_contract.facade()
 
 
-def apply(code, *, user_id=None, reference=None, amount=10_000, currency="EUR", station_id=None):
-    return facade().apply_promotion(
-        code=code,
-        amount=amount,
-        currency=currency,
-        station_id=station_id,
-        user_id=user_id or uuid.uuid4(),
-        reference=reference or f"inv-{uuid.uuid4().hex[:10]}",
-    )
+def apply(code, *, user_id=None, invoice=None, amount=10_000, currency="EUR", station_id=None):
+    """Applies the code to `invoice`, else to a new open invoice of the code's operator with these figures."""
+    if invoice is None:
+        operator_id = Promotion.objects.filter(code_key=code.upper()).values_list("operator_id", flat=True).first()
+        invoice = create_invoice(
+            user_id=user_id or uuid.uuid4(),
+            operator_id=operator_id or uuid.uuid4(),
+            total=amount,
+            currency=currency,
+            station_id=station_id,
+        )
+    return facade().apply_promotion(code=code, invoice_id=invoice.id)
 
 
 def evaluate(code, *, amount=10_000, currency="EUR", station_id=None, user_id=None):
@@ -132,10 +136,9 @@ def test_refusals_have_a_reason_for_the_driver(operator_org, make_promotion, fie
     assert reason_part in refused.value.reason
 
 
-def test_unknown_code_is_refused_with_422_over_http(driver_client):
-    response = driver_client.post(
-        APPLY, {"code": "NOPE", "amount": 1000, "currency": "EUR", "reference": "inv-1"}, format="json"
-    )
+def test_unknown_code_is_refused_with_422_over_http(driver_client, driver, operator_org, make_invoice):
+    invoice = make_invoice(user_id=driver.id, operator_id=operator_org.id)
+    response = driver_client.post(APPLY, {"code": "NOPE", "reference": str(invoice.id)}, format="json")
     assert response.status_code == 422
     assert response.json()["detail"] == "This promotion code does not exist."
     assert response.json()["code"] == "unknown"
@@ -172,34 +175,37 @@ def test_operator_wide_code_refused_at_another_operators_station(
     assert "not valid at this station" in evaluate("MINE", station_id=foreign.id).reason
 
 
-# --- apply over HTTP: idempotent, for oneself ---
+# --- apply over HTTP: to one's own open invoice, the discount from its real total ---
 
 
-def test_apply_records_a_redemption_and_is_idempotent(operator_org, make_promotion, driver_client, driver):
+def test_apply_records_a_redemption_and_is_idempotent(
+    operator_org, make_promotion, driver_client, driver, make_invoice
+):
     promotion = make_promotion(operator_org.id, code="TEN", max_discount=500)
-    body = {"code": "ten", "amount": 1_015, "currency": "EUR", "reference": "inv-42"}
+    invoice = make_invoice(user_id=driver.id, operator_id=operator_org.id, total=1_015)
+    body = {"code": "ten", "reference": str(invoice.id)}
     first = driver_client.post(APPLY, body, format="json")
     assert first.status_code == 201, first.content
     redemption = first.json()
     assert redemption["discount_amount"] == 102
+    assert (redemption["amount"], redemption["currency"]) == (1_015, "EUR")
     assert redemption["user_id"] == str(driver.id)
     assert redemption["status"] == "active"
-    again = driver_client.post(APPLY, body, format="json")  # same code + reference
+    again = driver_client.post(APPLY, body, format="json")  # same code + invoice: re-checked, the same one
     assert again.status_code == 200
     assert again.json()["id"] == redemption["id"]
 
+    other = make_invoice(user_id=driver.id, operator_id=operator_org.id, total=1_015)
     keyed = driver_client.post(
-        APPLY, {**body, "reference": "inv-43"}, format="json", HTTP_IDEMPOTENCY_KEY="checkout-43"
+        APPLY, {**body, "reference": str(other.id)}, format="json", HTTP_IDEMPOTENCY_KEY="checkout-43"
     )
     replay = driver_client.post(
-        APPLY, {**body, "reference": "inv-43"}, format="json", HTTP_IDEMPOTENCY_KEY="checkout-43"
+        APPLY, {**body, "reference": str(other.id)}, format="json", HTTP_IDEMPOTENCY_KEY="checkout-43"
     )
     assert keyed.status_code == replay.status_code == 201
     assert replay.json()["id"] == keyed.json()["id"]
     assert replay["Idempotent-Replayed"] == "true"
-    reused = driver_client.post(
-        APPLY, {**body, "reference": "inv-44"}, format="json", HTTP_IDEMPOTENCY_KEY="checkout-43"
-    )
+    reused = driver_client.post(APPLY, body, format="json", HTTP_IDEMPOTENCY_KEY="checkout-43")
     assert reused.status_code == 409
 
     promotion.refresh_from_db()
@@ -207,14 +213,91 @@ def test_apply_records_a_redemption_and_is_idempotent(operator_org, make_promoti
     assert Redemption.objects.filter(promotion=promotion).count() == 2
 
 
-def test_drivers_apply_only_for_themselves(operator_org, make_promotion, driver_client, other_driver):
-    make_promotion(operator_org.id, code="SELF")
-    response = driver_client.post(
-        APPLY,
-        {"code": "SELF", "amount": 1000, "currency": "EUR", "reference": "inv-1", "user_id": str(other_driver.id)},
-        format="json",
-    )
-    assert response.status_code == 403
+@pytest.mark.parametrize(
+    "forged",
+    [{"amount": 1_000_000_000}, {"currency": "USD"}, {"amount": 1_000_000_000, "currency": "EUR"}, {"user_id": None}],
+)
+def test_a_clients_figures_are_refused(operator_org, make_promotion, driver_client, driver, make_invoice, forged):
+    promotion = make_promotion(operator_org.id, code="TEN")
+    invoice = make_invoice(user_id=driver.id, operator_id=operator_org.id, total=628)
+    response = driver_client.post(APPLY, {"code": "TEN", "reference": str(invoice.id), **forged}, format="json")
+    assert response.status_code == 400, response.content
+    assert set(forged) <= set(response.json()["errors"])
+    assert not Redemption.objects.exists()
+    promotion.refresh_from_db()
+    assert promotion.redemptions_count == 0
+
+
+def test_made_up_references_are_refused_and_burn_nothing(operator_org, make_promotion, driver_client):
+    promotion = make_promotion(operator_org.id, code="SCARCE", max_redemptions=1)
+    not_an_invoice = driver_client.post(APPLY, {"code": "SCARCE", "reference": "inv-1"}, format="json")
+    assert not_an_invoice.status_code == 400
+    assert "reference" in not_an_invoice.json()["errors"]
+    for _ in range(3):
+        unknown = driver_client.post(APPLY, {"code": "SCARCE", "reference": str(uuid.uuid4())}, format="json")
+        assert unknown.status_code == 404
+        assert unknown.json()["code"] == "unknown_invoice"
+    assert not Redemption.objects.exists()
+    promotion.refresh_from_db()
+    assert promotion.redemptions_count == 0
+    assert evaluate("SCARCE").valid is True  # the single use is still there for a real invoice
+
+
+def test_another_drivers_invoice_is_not_found(
+    operator_org, other_operator_org, make_promotion, driver_client, other_driver, operator_client, make_invoice
+):
+    promotion = make_promotion(operator_org.id, code="SELF")
+    theirs = make_invoice(user_id=other_driver.id, operator_id=operator_org.id)
+    response = driver_client.post(APPLY, {"code": "SELF", "reference": str(theirs.id)}, format="json")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    foreign = make_invoice(user_id=other_driver.id, operator_id=other_operator_org.id)
+    assert operator_client.post(APPLY, {"code": "SELF", "reference": str(foreign.id)}, format="json").status_code == 404
+    promotion.refresh_from_db()
+    assert (promotion.redemptions_count, Redemption.objects.count()) == (0, 0)
+    # the station's operator may apply it on the driver's behalf: the redemption is the invoice owner's
+    on_behalf = operator_client.post(APPLY, {"code": "SELF", "reference": str(theirs.id)}, format="json")
+    assert on_behalf.status_code == 201, on_behalf.content
+    assert on_behalf.json()["user_id"] == str(other_driver.id)
+
+
+@pytest.mark.parametrize("status", ["draft", "paid", "void", "refunded"])
+def test_only_an_open_invoice_takes_a_code(operator_org, make_promotion, driver_client, driver, make_invoice, status):
+    promotion = make_promotion(operator_org.id, code="OPENONLY")
+    invoice = make_invoice(user_id=driver.id, operator_id=operator_org.id, status=status)
+    response = driver_client.post(APPLY, {"code": "OPENONLY", "reference": str(invoice.id)}, format="json")
+    assert response.status_code == 409
+    assert response.json()["code"] == "invoice_not_open"
+    promotion.refresh_from_db()
+    assert promotion.redemptions_count == 0
+
+
+def test_a_redemption_is_recomputed_when_applied_again(operator_org, make_promotion, driver, make_invoice):
+    promotion = make_promotion(operator_org.id, code="RECOMPUTE", max_redemptions=1)
+    invoice = make_invoice(user_id=driver.id, operator_id=operator_org.id, total=1_000)
+    first = apply("RECOMPUTE", invoice=invoice)
+    assert first.discount_amount == 100
+    # a forged row (what a client's `amount` used to make) is never handed back as it was
+    Redemption.objects.filter(id=first.redemption_id).update(amount=1_000_000_000, discount_amount=100_000_000)
+    invoice.subtotal_amount = invoice.total_amount = 2_000
+    invoice.save()
+    again = apply("RECOMPUTE", invoice=invoice)  # also: the one use in force is this invoice's own
+    assert (again.redemption_id, again.amount, again.discount_amount) == (first.redemption_id, 2_000, 200)
+    assert facade().redemption_for_invoice(invoice_id=invoice.id).discount_amount == 200
+    promotion.refresh_from_db()
+    assert promotion.redemptions_count == 1
+
+
+def test_another_code_for_the_same_invoice_releases_the_first(operator_org, make_promotion, driver, make_invoice):
+    first_promotion = make_promotion(operator_org.id, code="FIRST", max_redemptions=1)
+    make_promotion(operator_org.id, code="SECOND", value=20)
+    invoice = make_invoice(user_id=driver.id, operator_id=operator_org.id, total=1_000)
+    first = apply("FIRST", invoice=invoice)
+    second = apply("SECOND", invoice=invoice)
+    assert Redemption.objects.get(id=first.redemption_id).status == "released"
+    first_promotion.refresh_from_db()
+    assert first_promotion.redemptions_count == 0
+    assert facade().redemption_for_invoice(invoice_id=invoice.id).redemption_id == second.redemption_id
 
 
 def test_per_user_limit(operator_org, make_promotion):
@@ -235,9 +318,10 @@ def test_per_user_limit(operator_org, make_promotion):
 def test_release_after_failed_payment_gives_the_use_back(operator_org, make_promotion, operator_client):
     promotion = make_promotion(operator_org.id, code="LAST", max_redemptions=1, max_per_user=1)
     user = uuid.uuid4()
-    redemption = apply("LAST", user_id=user, reference="inv-1")
+    invoice = create_invoice(user_id=user, operator_id=operator_org.id)
+    redemption = apply("LAST", invoice=invoice)
     with pytest.raises(PromotionRefused):
-        apply("LAST", reference="inv-2")
+        apply("LAST")
 
     facade().release_promotion(redemption_id=redemption.redemption_id)  # the payment failed
     facade().release_promotion(redemption_id=redemption.redemption_id)  # twice is harmless
@@ -245,7 +329,7 @@ def test_release_after_failed_payment_gives_the_use_back(operator_org, make_prom
     assert promotion.redemptions_count == 0
     assert Redemption.objects.get(id=redemption.redemption_id).status == "released"
 
-    retried = apply("LAST", user_id=user, reference="inv-1")  # the driver retries the same invoice
+    retried = apply("LAST", invoice=invoice)  # the driver retries the same invoice
     assert retried.redemption_id == redemption.redemption_id
     promotion.refresh_from_db()
     assert promotion.redemptions_count == 1
@@ -278,7 +362,8 @@ def test_concurrent_applies_with_k_uses_left_exactly_k_succeed(operator_org, mak
     apply("RUSH")
     apply("RUSH")  # K = 3 uses left
 
-    results = run_concurrently(lambda i: apply("RUSH", reference=f"inv-rush-{i}"), 10)
+    invoices = [create_invoice(user_id=uuid.uuid4(), operator_id=operator_org.id) for _ in range(10)]
+    results = run_concurrently(lambda i: apply("RUSH", invoice=invoices[i]), 10)
 
     succeeded = [r for r in results if not isinstance(r, BaseException)]
     refused = [r for r in results if isinstance(r, PromotionRefused)]
@@ -293,7 +378,8 @@ def test_concurrent_applies_with_k_uses_left_exactly_k_succeed(operator_org, mak
 def test_concurrent_applies_by_one_user_respect_the_per_user_limit(operator_org, make_promotion):
     promotion = make_promotion(operator_org.id, code="TWICE", max_per_user=2)
     user = uuid.uuid4()
-    results = run_concurrently(lambda i: apply("TWICE", user_id=user, reference=f"inv-{i}"), 8)
+    invoices = [create_invoice(user_id=user, operator_id=operator_org.id) for _ in range(8)]
+    results = run_concurrently(lambda i: apply("TWICE", invoice=invoices[i]), 8)
     assert sum(not isinstance(r, BaseException) for r in results) == 2, results
     assert all(r.code == "per_user_limit" for r in results if isinstance(r, BaseException))
     assert Redemption.objects.filter(promotion=promotion, user_id=user).count() == 2
@@ -303,7 +389,8 @@ def test_concurrent_applies_by_one_user_respect_the_per_user_limit(operator_org,
 def test_concurrent_applies_of_one_reference_make_one_redemption(operator_org, make_promotion):
     promotion = make_promotion(operator_org.id, code="DOUBLECLICK", max_redemptions=10)
     user = uuid.uuid4()
-    results = run_concurrently(lambda i: apply("DOUBLECLICK", user_id=user, reference="inv-same"), 6)
+    invoice = create_invoice(user_id=user, operator_id=operator_org.id)
+    results = run_concurrently(lambda i: apply("DOUBLECLICK", invoice=invoice), 6)
     assert not [r for r in results if isinstance(r, BaseException)], results
     assert len({r.redemption_id for r in results}) == 1
     promotion.refresh_from_db()

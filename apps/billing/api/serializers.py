@@ -12,6 +12,8 @@ from apps.billing.models import (
     Payment,
     PaymentMethod,
 )
+from evcharge.api.fields import AmountField
+from evcharge.money import MAX_AMOUNT
 
 # --- output ---
 
@@ -135,9 +137,7 @@ class LineIn(serializers.Serializer):
     quantity = serializers.DecimalField(
         max_digits=10, decimal_places=3, min_value=Decimal("0.001"), max_value=Decimal(1_000_000), default=1
     )
-    unit_amount = serializers.IntegerField(
-        min_value=-(10**9), max_value=10**9, help_text="minor units; negative only for an adjustment"
-    )
+    unit_amount = AmountField(min_value=-MAX_AMOUNT, help_text="minor units; negative only for an adjustment")
 
 
 class PaymentMethodIn(serializers.Serializer):

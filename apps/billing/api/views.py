@@ -70,7 +70,11 @@ class InvoiceFinalizeApi(APIView):
     permission_classes = [IsOperatorOrAdmin]
     authentication_classes = JWT_OR_API_KEY
 
-    @extend_schema(request=None, responses=s.InvoiceOut, tags=TAGS)
+    @extend_schema(
+        request=None,
+        responses={200: s.InvoiceOut, 409: OpenApiResponse(description="Billing has not heard the session end yet.")},
+        tags=TAGS,
+    )
     def post(self, request, session_id):
         invoice = services.invoice_finalize(session_id=session_id, by=actor(request))
         return Response(_invoice_body(invoice.id, request))
@@ -81,7 +85,11 @@ class InvoiceLineAddApi(APIView):
 
     permission_classes = [IsOperatorOrAdmin]
 
-    @extend_schema(request=s.LineIn, responses={201: s.InvoiceOut}, tags=TAGS)
+    @extend_schema(
+        request=s.LineIn,
+        responses={201: s.InvoiceOut, 409: OpenApiResponse(description="The invoice is no longer draft or open.")},
+        tags=TAGS,
+    )
     def post(self, request, invoice_id):
         data = s.LineIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -94,16 +102,22 @@ class InvoiceLineRemoveApi(APIView):
 
     permission_classes = [IsOperatorOrAdmin]
 
-    @extend_schema(responses=s.InvoiceOut, tags=TAGS)
+    @extend_schema(
+        responses={200: s.InvoiceOut, 409: OpenApiResponse(description="Paid, or a discount (released, not removed).")},
+        tags=TAGS,
+    )
     def delete(self, request, invoice_id, line_id):
         services.invoice_line_remove(invoice_id=invoice_id, line_id=line_id, by=actor(request))
         return Response(_invoice_body(invoice_id, request))
 
 
 class InvoiceCheckoutApi(APIView):
-    """The invoice's owner pays it: the promotion code (if any) is applied through pricing, the total is
-    charged through the payment gateway. 201 with the payment's outcome (`succeeded` or `failed`);
-    a failed payment leaves the invoice open (the promotion's use is given back)."""
+    """The invoice's owner pays it: the promotion code given (else the one already applied to the invoice,
+    re-checked) is applied through pricing, which computes the discount from the invoice's real total; the
+    total is charged through the payment gateway. 201 with the payment's outcome (`succeeded` or `failed`);
+    a failed payment leaves the invoice open (the promotion's use is given back). 202 when the gateway's
+    answer is unknown (a timeout): the payment stays `pending`, the invoice unpaid, and reconciliation settles
+    it through the gateway's status call; a retry of the same request never charges twice."""
 
     permission_classes = [IsDriver]
 
@@ -112,8 +126,10 @@ class InvoiceCheckoutApi(APIView):
         parameters=[IDEMPOTENCY_KEY],
         responses={
             201: s.CheckoutOut,
+            202: OpenApiResponse(s.CheckoutOut, description="the gateway's answer is unknown: payment pending"),
+            404: OpenApiResponse(description="no such invoice of yours"),
             409: OpenApiResponse(description="already paid, not finalized, or a payment in progress"),
-            422: OpenApiResponse(description="the promotion code was refused"),
+            422: OpenApiResponse(description="the promotion code was refused, or no longer applies"),
         },
         tags=TAGS,
     )
@@ -126,6 +142,7 @@ class InvoiceCheckoutApi(APIView):
                 payment_method_id=data.validated_data["payment_method_id"],
                 promotion_code=data.validated_data.get("promotion_code") or None,
                 by=actor(request),
+                request_key=request.headers.get("Idempotency-Key"),
             )
             body = {
                 "invoice": _invoice_body(invoice.id, request),
@@ -137,7 +154,8 @@ class InvoiceCheckoutApi(APIView):
                     "failure_reason": payment.failure_reason or None,
                 },
             }
-            return Response(body, status=status.HTTP_201_CREATED)
+            pending = payment.status == "pending"
+            return Response(body, status=status.HTTP_202_ACCEPTED if pending else status.HTTP_201_CREATED)
 
         return idempotent(request, scope="billing.checkout", run=run, required=True)
 
@@ -147,7 +165,11 @@ class InvoiceStatusApi(APIView):
 
     permission_classes = [IsOperatorOrAdmin]
 
-    @extend_schema(request=s.InvoiceStatusIn, responses=s.InvoiceOut, tags=TAGS)
+    @extend_schema(
+        request=s.InvoiceStatusIn,
+        responses={200: s.InvoiceOut, 409: OpenApiResponse(description="Not possible in the invoice's state.")},
+        tags=TAGS,
+    )
     def post(self, request, invoice_id):
         data = s.InvoiceStatusIn(data=request.data)
         data.is_valid(raise_exception=True)

@@ -1,11 +1,11 @@
-from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from apps.pricing.models import PricingRule, Promotion, RatePlan, Redemption
+from evcharge.api.fields import AmountField, CurrencyField
 from evcharge.contracts.stations import CONNECTOR_TYPES
 
-MAX_AMOUNT = 1_000_000_000  # minor units; anything larger is a typo, not a charging session
-currency_code = RegexValidator(r"^[A-Za-z]{3}$", "An ISO 4217 code such as EUR.")
+MAX_PRICE = 1_000_000_000  # minor units per kWh, minute or session; anything larger is a typo, not a tariff
+MAX_COUNT = 2**31 - 1  # redemption limits: what their column holds
 
 
 class UpperCaseChoiceField(serializers.ChoiceField):
@@ -22,11 +22,11 @@ def connector_type_field(**kwargs) -> serializers.Field:
 
 class RatePlanIn(serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    currency = serializers.CharField(min_length=3, max_length=3, validators=[currency_code])
-    energy_price_per_kwh = serializers.IntegerField(min_value=0, max_value=MAX_AMOUNT, default=0)
-    time_price_per_min = serializers.IntegerField(min_value=0, max_value=MAX_AMOUNT, default=0)
-    session_fee = serializers.IntegerField(min_value=0, max_value=MAX_AMOUNT, default=0)
-    idle_fee_per_min = serializers.IntegerField(min_value=0, max_value=MAX_AMOUNT, default=0)
+    currency = CurrencyField()
+    energy_price_per_kwh = AmountField(max_value=MAX_PRICE, default=0)
+    time_price_per_min = AmountField(max_value=MAX_PRICE, default=0)
+    session_fee = AmountField(max_value=MAX_PRICE, default=0)
+    idle_fee_per_min = AmountField(max_value=MAX_PRICE, default=0)
     idle_grace_min = serializers.IntegerField(min_value=0, max_value=24 * 60, default=0)
     is_default = serializers.BooleanField(default=False)
     operator_id = serializers.UUIDField(
@@ -129,16 +129,14 @@ class QuoteOut(serializers.Serializer):
 class PromotionIn(serializers.Serializer):
     code = serializers.RegexField(r"^[A-Za-z0-9_-]{3,40}$", help_text="Letters, digits, - and _; any case.")
     kind = serializers.ChoiceField(choices=Promotion.Kind.choices)
-    value = serializers.IntegerField(min_value=1, max_value=MAX_AMOUNT, help_text="Percent, or minor units.")
-    currency = serializers.CharField(
-        min_length=3, max_length=3, validators=[currency_code], required=False, allow_null=True, default=None
-    )
-    min_amount = serializers.IntegerField(min_value=0, max_value=MAX_AMOUNT, default=0)
-    max_discount = serializers.IntegerField(min_value=0, max_value=MAX_AMOUNT, required=False, allow_null=True)
+    value = AmountField(min_value=1, help_text="Percent (1-100), or minor units of the currency.")
+    currency = CurrencyField(required=False, allow_null=True, default=None)
+    min_amount = AmountField(default=0)
+    max_discount = AmountField(required=False, allow_null=True)
     valid_from = serializers.DateTimeField(required=False, allow_null=True, help_text="Default: now.")
     valid_to = serializers.DateTimeField(required=False, allow_null=True, help_text="Default: no end.")
-    max_redemptions = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    max_per_user = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    max_redemptions = serializers.IntegerField(min_value=1, max_value=MAX_COUNT, required=False, allow_null=True)
+    max_per_user = serializers.IntegerField(min_value=1, max_value=MAX_COUNT, required=False, allow_null=True)
     station_ids = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=1000)
     operator_id = serializers.UUIDField(required=False, allow_null=True, help_text="Admins: required.")
 
@@ -146,8 +144,8 @@ class PromotionIn(serializers.Serializer):
 class PromotionPatch(serializers.Serializer):
     active = serializers.BooleanField(required=False)
     valid_to = serializers.DateTimeField(required=False, allow_null=True)
-    max_redemptions = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    max_per_user = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    max_redemptions = serializers.IntegerField(min_value=1, max_value=MAX_COUNT, required=False, allow_null=True)
+    max_per_user = serializers.IntegerField(min_value=1, max_value=MAX_COUNT, required=False, allow_null=True)
 
 
 class PromotionOut(serializers.ModelSerializer):
@@ -179,12 +177,9 @@ class PromotionOut(serializers.ModelSerializer):
 
 class EvaluateIn(serializers.Serializer):
     code = serializers.CharField(max_length=40)
-    amount = serializers.IntegerField(min_value=0, max_value=MAX_AMOUNT)
-    currency = serializers.CharField(min_length=3, max_length=3, validators=[currency_code])
+    amount = AmountField()
+    currency = CurrencyField()
     station_id = serializers.UUIDField(required=False, allow_null=True, default=None)
-
-    def validate_currency(self, value: str) -> str:
-        return value.upper()
 
 
 class EvaluateOut(serializers.Serializer):
@@ -194,11 +189,22 @@ class EvaluateOut(serializers.Serializer):
     promotion_id = serializers.UUIDField(required=False, allow_null=True)
 
 
-class ApplyIn(EvaluateIn):
-    reference = serializers.CharField(max_length=100, help_text="What the discount is for: the invoice id.")
-    user_id = serializers.UUIDField(
-        required=False, allow_null=True, default=None, help_text="Operators and admins: on whose behalf."
-    )
+class ApplyIn(serializers.Serializer):
+    """A code and the open invoice it is for. The discount is pricing's, from the invoice's real total and
+    currency: a client's figures are refused, not trusted."""
+
+    REFUSED = ("amount", "currency", "user_id", "station_id")
+
+    code = serializers.CharField(max_length=40)
+    reference = serializers.UUIDField(help_text="The open invoice the code is for (its id).")
+
+    def validate(self, attrs):
+        sent = [name for name in self.REFUSED if name in getattr(self, "initial_data", {})]
+        if sent:
+            raise serializers.ValidationError(
+                {name: ["Not accepted: the discount is computed from the invoice itself."] for name in sent}
+            )
+        return attrs
 
 
 class RedemptionOut(serializers.ModelSerializer):

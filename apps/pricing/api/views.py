@@ -4,7 +4,7 @@ from uuid import UUID
 from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
@@ -18,7 +18,7 @@ from evcharge.api.pagination import LimitOffsetPagination
 from evcharge.api.permissions import IsAnyUser, IsOperatorOrAdmin, actor
 from evcharge.contracts.pricing import PromotionRefused
 from evcharge.contracts.stations import CONNECTOR_TYPES
-from evcharge.errors import BusinessRuleViolation, InvalidInput, NotAllowed, NotFound
+from evcharge.errors import BusinessRuleViolation, InvalidInput, NotFound
 
 TAGS = ["pricing"]
 
@@ -189,7 +189,10 @@ class RatePlanDetailApi(APIView):
         plan = services.rate_plan_update(plan_id=plan_id, by=actor(request), **changes)
         return Response(s.RatePlanOut(plan).data)
 
-    @extend_schema(responses={204: None}, tags=TAGS)
+    @extend_schema(
+        responses={204: None, 409: OpenApiResponse(description="Rules still use this plan (`plan_in_use`).")},
+        tags=TAGS,
+    )
     def delete(self, request, plan_id):
         services.rate_plan_delete(plan_id=plan_id, by=actor(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -325,15 +328,26 @@ class PromotionEvaluateApi(APIView):
 
 
 class PromotionApplyApi(APIView):
-    """Any signed-in user: redeem a code for a payment (`reference`: the invoice id). Drivers redeem for
-    themselves; operators and admins may name the user. The same code and reference again answer the same
-    redemption (200); Idempotency-Key is honoured. Refusals are 422 with a reason for the driver."""
+    """Redeem a code for an open invoice (`reference`: the invoice id): a driver for their own invoices, an
+    operator for their stations' invoices, an admin for any; other invoices are not found (404). The discount is
+    computed by pricing from the code's rules and the invoice's real total and currency (asked of billing); a
+    client's `amount`, `currency` or `user_id` is refused (400). The redemption is bound to the invoice: checkout
+    uses it (re-checked), and it is released if the invoice is not paid. The same code for the same invoice again
+    re-checks and recomputes it (200). Refusals of the code are 422 with a reason for the driver; an invoice that
+    is not open, or has a payment in flight, is 409. Idempotency-Key is honoured."""
 
     permission_classes = [IsAnyUser]
 
     @extend_schema(
         request=s.ApplyIn,
-        responses={201: s.RedemptionOut, 200: s.RedemptionOut},
+        responses={
+            201: s.RedemptionOut,
+            200: s.RedemptionOut,
+            400: OpenApiResponse(description="invalid body, or figures sent that pricing computes itself"),
+            404: OpenApiResponse(description="no such invoice of yours (code unknown_invoice)"),
+            409: OpenApiResponse(description="the invoice is not open, or a payment of it is in progress"),
+            422: OpenApiResponse(description="the code was refused (code: unknown, expired, exhausted, ...)"),
+        },
         parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
         tags=TAGS,
     )
@@ -342,21 +356,9 @@ class PromotionApplyApi(APIView):
 
     def _apply(self, request) -> Response:
         data = _validated(s.ApplyIn, request.data)
-        caller = actor(request)
-        user_id = data["user_id"] or caller.user_id
-        if caller.is_driver and user_id != caller.user_id:
-            raise NotAllowed("Drivers redeem codes for themselves only.")
-        if user_id is None:
-            raise InvalidInput("Say on whose behalf.", errors={"user_id": ["This field is required."]})
         try:
             redemption, created = services.promotion_apply(
-                code=data["code"],
-                amount=data["amount"],
-                currency=data["currency"],
-                station_id=data["station_id"],
-                user_id=user_id,
-                reference=data["reference"],
-                operator_id=_operator_scope(request),
+                code=data["code"], invoice_id=data["reference"], by=actor(request)
             )
         except PromotionRefused as refused:
             raise BusinessRuleViolation(refused.reason, code=refused.code) from None
