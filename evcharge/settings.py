@@ -308,7 +308,7 @@ EVENTS_OUTBOX_RETENTION_DAYS = env.int("EVENTS_OUTBOX_RETENTION_DAYS", default=7
 EVENTS_METRICS_PORT = env.int("EVENTS_METRICS_PORT", default=0)  # a worker's own /metrics port; 0 = none
 
 # --- billing ---
-PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="apps.billing.gateways.TestGateway")
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="") or ("apps.billing.gateways.TestGateway" if EMBEDDED else "")
 BILLING_HOLD_ESTIMATE_WH = env.int("BILLING_HOLD_ESTIMATE_WH", default=20000)
 BILLING_HOLD_ESTIMATE_MINUTES = env.int("BILLING_HOLD_ESTIMATE_MINUTES", default=60)
 BILLING_PENDING_PAYMENT_TIMEOUT_SECONDS = env.int("BILLING_PENDING_PAYMENT_TIMEOUT_SECONDS", default=300)
