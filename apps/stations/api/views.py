@@ -72,7 +72,7 @@ class StationListCreateApi(generics.GenericAPIView):
 
     @extend_schema(
         request=s.StationIn,
-        responses={201: s.StationOut},
+        responses={201: s.StationOut, 409: OpenApiResponse(description="A charger serial is registered already.")},
         tags=["stations"],
         description="Creates a station with its chargers and connectors; each connector gets a unique "
         "8-character `code` (its QR code encodes PUBLIC_BASE_URL/c/{code}). Operators create for their own "
@@ -108,7 +108,7 @@ class ChargerAddApi(APIView):
 
     @extend_schema(
         request=s.ChargerIn,
-        responses={201: s.ChargerOut},
+        responses={201: s.ChargerOut, 409: OpenApiResponse(description="The serial is registered already.")},
         tags=["stations"],
         description="Adds a charger with its connectors; publishes station.updated.v1 (changed: chargers). " + SCOPING,
     )
