@@ -31,13 +31,14 @@ class JSONParser(parsers.JSONParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
-        raw = stream.read() if stream is not None else b""
+        try:
+            text = codecs.decode(stream.read(), encoding)
+        except ValueError as exc:
+            raise ParseError(f"JSON parse error - {exc}") from None
         limit = settings.API_MAX_JSON_DEPTH
-        if json_depth(raw) > limit:
+        if json_depth(text.encode()) > limit:  # scanned as UTF-8 whatever the body's charset
             raise ParseError(f"JSON parse error - nested deeper than {limit} levels.")
         try:
-            text = codecs.decode(raw, encoding)
-            parse_constant = json.strict_constant if self.strict else None
-            return json.loads(text, parse_constant=parse_constant)
+            return json.loads(text, parse_constant=json.strict_constant if self.strict else None)
         except ValueError as exc:
             raise ParseError(f"JSON parse error - {exc}") from None

@@ -124,3 +124,11 @@ def test_the_depth_scan_counts_only_structure():
     assert json_depth(b"1") == 0
     assert json_depth(b'{"a": [1, {"b": "[[[{{{"}], "c\\"[": [[]]}') == 3
     assert json_depth(b"[" * DEEP + b"]" * DEEP) == DEEP
+
+
+def test_the_depth_limit_holds_whatever_the_charset(driver_client):
+    deep = ("[" * 1000 + "]" * 1000).encode("utf-16")
+    response = driver_client.post(
+        "/api/v1/pricing/promotions/evaluate", data=deep, content_type="application/json; charset=utf-16"
+    )
+    assert_problem(response, 400)
