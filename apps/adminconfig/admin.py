@@ -1,9 +1,10 @@
 from django.contrib import admin
 
 from apps.adminconfig.models import ConfigChange, ConfigEntry, StationSettings
+from evcharge.admin_scoping import OperatorScopedAdmin, OperatorScopedInlineMixin
 
 
-class ConfigChangeInline(admin.TabularInline):
+class ConfigChangeInline(OperatorScopedInlineMixin, admin.TabularInline):
     model = ConfigChange
     extra = 0
     can_delete = False
@@ -16,9 +17,9 @@ class ConfigChangeInline(admin.TabularInline):
 
 
 @admin.register(ConfigEntry)
-class ConfigEntryAdmin(admin.ModelAdmin):
+class ConfigEntryAdmin(OperatorScopedAdmin):
     """Read here; change through PUT /api/v1/admin/config/{key} so history, schema checks and
-    config.changed.v1 always apply."""
+    config.changed.v1 always apply. The platform's configuration: admins only."""
 
     list_display = ["key", "value", "version", "updated_at", "updated_by"]
     search_fields = ["key", "description"]
@@ -30,7 +31,8 @@ class ConfigEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(StationSettings)
-class StationSettingsAdmin(admin.ModelAdmin):
+class StationSettingsAdmin(OperatorScopedAdmin):
+    operator_scope = "operator_id"
     list_display = [
         "station_name",
         "station_id",

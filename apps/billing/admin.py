@@ -1,17 +1,12 @@
 """Staff's view of billing. Amounts and statuses change only through the services (API): the admin
-shows invoices with their lines and payments, payments and the ledger read-only."""
+shows invoices with their lines and payments, payments and the ledger read-only. An operator's staff
+see only their stations' billing; drivers' payment methods are for platform admins only, and a card's
+gateway token is never shown."""
 
 from django.contrib import admin
 
 from apps.billing.models import Invoice, InvoiceLine, LedgerEntry, Payment, PaymentMethod
-
-
-def _operator_scope(request, queryset, field: str):
-    """An operator's staff see only their stations' billing; admins see everything."""
-    user = request.user
-    if getattr(user, "role", None) == "operator" and not user.is_superuser:
-        return queryset.filter(**{field: user.operator_id})
-    return queryset
+from evcharge.admin_scoping import OperatorScopedAdmin, OperatorScopedInlineMixin
 
 
 class _ReadOnly:
@@ -25,14 +20,14 @@ class _ReadOnly:
         return False
 
 
-class InvoiceLineInline(_ReadOnly, admin.TabularInline):
+class InvoiceLineInline(_ReadOnly, OperatorScopedInlineMixin, admin.TabularInline):
     model = InvoiceLine
     fields = ["kind", "description", "quantity", "unit", "unit_amount", "amount", "promotion_code", "added_by"]
     readonly_fields = fields
     extra = 0
 
 
-class PaymentInline(_ReadOnly, admin.TabularInline):
+class PaymentInline(_ReadOnly, OperatorScopedInlineMixin, admin.TabularInline):
     model = Payment
     fields = ["id", "status", "amount", "currency", "promotion_code", "failure_reason", "created_at"]
     readonly_fields = fields
@@ -41,52 +36,43 @@ class PaymentInline(_ReadOnly, admin.TabularInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(_ReadOnly, admin.ModelAdmin):
+class InvoiceAdmin(_ReadOnly, OperatorScopedAdmin):
+    operator_scope = "operator_id"
     list_display = ["id", "status", "total_amount", "currency", "user_id", "operator_id", "started_at"]
     list_filter = ["status", "currency", "completed", ("started_at", admin.DateFieldListFilter)]
     search_fields = ["=id", "=session_id", "=user_id", "=station_id", "=operator_id"]
     date_hierarchy = "started_at"
     inlines = [InvoiceLineInline, PaymentInline]
 
-    def get_queryset(self, request):
-        return _operator_scope(request, super().get_queryset(request), "operator_id")
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_staff
-
 
 @admin.register(Payment)
-class PaymentAdmin(_ReadOnly, admin.ModelAdmin):
+class PaymentAdmin(_ReadOnly, OperatorScopedAdmin):
+    operator_scope = "invoice__operator_id"
     list_display = ["id", "status", "amount", "currency", "invoice", "gateway", "created_at"]
     list_filter = ["status", "gateway", "currency"]
     search_fields = ["=id", "=invoice__id", "=user_id", "gateway_reference", "promotion_code"]
+    exclude = ["payment_method"]
+    readonly_fields = ["card"]
 
-    def get_queryset(self, request):
-        return _operator_scope(request, super().get_queryset(request), "invoice__operator_id")
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_staff
+    @admin.display(description="payment method")
+    def card(self, payment: Payment) -> str:
+        return str(payment.payment_method) if payment.payment_method_id else "-"
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(_ReadOnly, admin.ModelAdmin):
+class LedgerEntryAdmin(_ReadOnly, OperatorScopedAdmin):
+    operator_scope = "invoice__operator_id"
     list_display = ["id", "created_at", "kind", "account", "amount", "currency", "invoice", "payment"]
     list_filter = ["kind", "account", "currency"]
     search_fields = ["=posting_id", "=invoice__id", "=payment__id"]
 
-    def get_queryset(self, request):
-        return _operator_scope(request, super().get_queryset(request), "invoice__operator_id")
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_staff
-
 
 @admin.register(PaymentMethod)
-class PaymentMethodAdmin(_ReadOnly, admin.ModelAdmin):
+class PaymentMethodAdmin(_ReadOnly, OperatorScopedAdmin):
+    """Drivers' cards: platform admins only (operator_scope None), and without their gateway tokens."""
+
     list_display = ["id", "user_id", "kind", "brand", "last4", "created_at", "deleted_at"]
     list_filter = ["kind", "brand", ("deleted_at", admin.EmptyFieldListFilter)]
     search_fields = ["=user_id", "last4"]
-    readonly_fields = ["id", "user_id", "kind", "token", "brand", "last4", "created_at", "deleted_at"]
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_staff
+    fields = ["id", "user_id", "kind", "brand", "last4", "created_at", "deleted_at"]
+    readonly_fields = fields

@@ -1,10 +1,13 @@
 from django.contrib import admin
 
 from apps.notifications.models import ActiveSession, Notification
+from evcharge.admin_scoping import OperatorScopedAdmin
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(OperatorScopedAdmin):
+    """Drivers' own messages: platform admins only (no operator_scope)."""
+
     list_display = ["created_at", "kind", "title", "user_id", "read_at"]
     list_filter = ["kind", ("read_at", admin.EmptyFieldListFilter), "created_at"]
     search_fields = ["=user_id", "=event_id", "title", "body"]
@@ -27,7 +30,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(ActiveSession)
-class ActiveSessionAdmin(admin.ModelAdmin):
+class ActiveSessionAdmin(OperatorScopedAdmin):
     list_display = ["connector_id", "session_id", "user_id", "started_at"]
     search_fields = ["=connector_id", "=session_id", "=user_id"]
     readonly_fields = ["connector_id", "session_id", "user_id", "started_at"]

@@ -4,18 +4,19 @@ from django.db import transaction
 
 from apps.stations import services
 from apps.stations.models import AVAILABLE, FAULTED, UNAVAILABLE, Charger, Connector, Station
-from evcharge.actor import Actor
+from evcharge.admin_scoping import OperatorScopedAdmin, OperatorScopedInlineMixin, ServiceSaveMixin, admin_actor
 
 
 class OperatorFilter(admin.SimpleListFilter):
-    """Operators are another context's: filter by the operator ids the stations carry."""
+    """Operators are another context's: filter by the operator ids of the stations shown."""
 
     title = "operator"
     parameter_name = "operator_id"
     station_path = "operator_id"
 
     def lookups(self, request, model_admin):
-        operator_ids = Station.objects.order_by("operator_id").values_list("operator_id", flat=True).distinct()
+        shown = model_admin.get_queryset(request).order_by(self.station_path)
+        operator_ids = shown.values_list(self.station_path, flat=True).distinct()
         return [(str(operator_id), str(operator_id)) for operator_id in operator_ids]
 
     def queryset(self, request, queryset):
@@ -28,20 +29,26 @@ class ConnectorOperatorFilter(OperatorFilter):
     station_path = "charger__station__operator_id"
 
 
-class ChargerInline(admin.TabularInline):
+class ChargerInline(OperatorScopedInlineMixin, admin.TabularInline):
     model = Charger
     extra = 0
     fields = ["serial", "max_power_kw", "created_at"]
     readonly_fields = ["created_at"]
     show_change_link = True
+    can_delete = False
+    operator_may_change = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # POST /stations/{id}/chargers
 
 
-class ConnectorInline(admin.TabularInline):
+class ConnectorInline(OperatorScopedInlineMixin, admin.TabularInline):
     model = Connector
     extra = 0
     fields = ["number", "type", "max_power_kw", "code", "status", "status_changed_at", "active_session_id"]
     readonly_fields = ["code", "status", "status_changed_at", "active_session_id"]
     can_delete = False
+    operator_may_change = True
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False  # connectors are added with a charger through the API (codes and events)
@@ -56,7 +63,12 @@ class StationForm(forms.ModelForm):
 
 
 @admin.register(Station)
-class StationAdmin(admin.ModelAdmin):
+class StationAdmin(ServiceSaveMixin, OperatorScopedAdmin):
+    """An operator's staff edit their own stations, through station_update as over the API (checks and
+    station.updated.v1); chargers edited inline are announced too."""
+
+    operator_scope = "operator_id"
+    operator_may_change = True
     form = StationForm
     list_display = ["name", "operator_id", "status", "enabled", "reservable", "timezone", "updated_at"]
     list_filter = [OperatorFilter, "status", "enabled", "reservable", "timezone"]
@@ -77,14 +89,25 @@ class StationAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # created through POST /stations, which validates the operator and announces it
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change:
-            services.station_announce_update(station_id=obj.id, changed=list(form.changed_data))
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # no service retires a station yet: the other contexts would never hear of it
+
+    def save_through_service(self, request, form, change):
+        fields = {
+            name: form.cleaned_data[name] for name in services.UPDATABLE_STATION_FIELDS if name in form.changed_data
+        }
+        return services.station_update(station_id=form.instance.pk, by=admin_actor(request), **fields)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change and any(formset.has_changed() for formset in formsets):
+            services.station_announce_update(station_id=form.instance.pk, changed=["chargers"])
 
 
 @admin.register(Charger)
-class ChargerAdmin(admin.ModelAdmin):
+class ChargerAdmin(OperatorScopedAdmin):
+    operator_scope = "station__operator_id"
+    operator_may_change = True
     list_display = ["serial", "station", "max_power_kw", "created_at"]
     list_filter = [("station", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["serial", "station__name", "connectors__code"]
@@ -94,10 +117,13 @@ class ChargerAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # POST /stations/{id}/chargers
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change and form.changed_data:
-            services.station_announce_update(station_id=obj.station_id, changed=["chargers"])
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change and (form.changed_data or any(f.has_changed() for f in formsets)):
+            services.station_announce_update(station_id=form.instance.station_id, changed=["chargers"])
 
 
 def _status_action(status: str):
@@ -107,18 +133,21 @@ def _status_action(status: str):
             for connector_id in queryset.values_list("id", flat=True):
                 before = Connector.objects.get(id=connector_id).status
                 services.connector_set_status(
-                    connector_id=connector_id, status=status, by=Actor.system(), reason="admin"
+                    connector_id=connector_id, status=status, by=admin_actor(request), reason="admin"
                 )
                 changed += before != status
         modeladmin.message_user(request, f"{changed} connector(s) set to {status}.", messages.SUCCESS)
 
     action.__name__ = f"set_{status.lower()}"
     action.short_description = f"Set status: {status}"
+    action.allowed_permissions = ("change",)
     return action
 
 
 @admin.register(Connector)
-class ConnectorAdmin(admin.ModelAdmin):
+class ConnectorAdmin(OperatorScopedAdmin):
+    operator_scope = "charger__station__operator_id"
+    operator_may_change = True
     list_display = ["code", "station_name", "charger", "number", "type", "max_power_kw", "status", "status_changed_at"]
     list_filter = [ConnectorOperatorFilter, "status", "type", ("charger__station", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["code", "charger__serial", "charger__station__name"]
@@ -136,6 +165,9 @@ class ConnectorAdmin(admin.ModelAdmin):
     actions = [_status_action(AVAILABLE), _status_action(UNAVAILABLE), _status_action(FAULTED)]
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
     def save_model(self, request, obj, form, change):

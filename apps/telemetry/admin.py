@@ -1,10 +1,18 @@
 from django.contrib import admin
 
 from apps.telemetry.models import Charger, DailyRollup, LatestState
+from evcharge.admin_scoping import OperatorScopedAdmin
 
 
-class _ReadOnly(admin.ModelAdmin):
-    """Telemetry's tables are written by events and readings only: staff look, they do not edit."""
+class _ReadOnly(OperatorScopedAdmin):
+    """Telemetry's tables are written by events and readings only: staff look, they do not edit.
+    An operator's staff see their own chargers, and the readings of their stations."""
+
+    operator_scope = "station_id"
+
+    def scope_to_operator(self, queryset, operator_id):
+        stations = Charger.objects.filter(operator_id=operator_id).values("station_id")
+        return queryset.filter(station_id__in=stations)
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -15,6 +23,11 @@ class _ReadOnly(admin.ModelAdmin):
 
 @admin.register(Charger)
 class ChargerHealthAdmin(_ReadOnly):
+    operator_scope = "operator_id"
+
+    def scope_to_operator(self, queryset, operator_id):
+        return queryset.filter(operator_id=operator_id)
+
     list_display = ["serial", "station_name", "health", "health_reason", "health_changed_at", "last_seen_at"]
     list_filter = ["health", "fault_active", "station_name"]
     search_fields = ["serial", "station_name", "=charger_id", "=station_id"]

@@ -4,12 +4,15 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils import timezone
 
+from evcharge.admin_scoping import OperatorScopedAdmin
 from evcharge.events.deadletters import replay_database
 from evcharge.events.models import DeadLetter, InboxMessage, OutboxMessage
 from evcharge.events.relay import replay_outbox
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(OperatorScopedAdmin):
+    """The bus carries every context's data: platform admins only."""
+
     def has_add_permission(self, request):
         return False
 
