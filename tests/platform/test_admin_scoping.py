@@ -194,7 +194,7 @@ def crawl(browser) -> dict[str, tuple[int, str]]:
     return pages
 
 
-def test_operator_staff_see_only_their_operators_rows_in_every_admin(world, operator_user):
+def test_operator_staff_see_only_their_operators_rows_in_every_admin(world, operator_user, driver):
     mine, theirs = world
     pages = crawl(browser_for(operator_user))
 
@@ -202,6 +202,7 @@ def test_operator_staff_see_only_their_operators_rows_in_every_admin(world, oper
     leaks = {url: [s for s in theirs["secrets"] if s in body] for url, (status, body) in pages.items()}
     assert not {url: found for url, found in leaks.items() if found}
     assert not [url for url, (_, body) in pages.items() if TOKEN in body]
+    assert not [url for url, (_, body) in pages.items() if driver.email in body or "md5$" in body]
 
     # ... and they do see their own, with their change pages.
     shown = {url for url, (status, body) in pages.items() if status == 200 and "Alpha" in body}
