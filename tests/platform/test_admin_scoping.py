@@ -139,7 +139,7 @@ def seed(*, org, staff, driver, client, api_key_for, marker: str) -> dict:
         "fact": fact,
         "notification": notification,
         # What identifies this operator's data on a page.
-        "secrets": [marker, str(org.id), str(station_id), str(plan.id), str(invoice.id), str(payment.id)],
+        "secrets": [marker, org.name, str(org.id), str(station_id), str(plan.id), str(invoice.id), str(payment.id)],
     }
 
 

@@ -134,3 +134,28 @@ def test_a_promotion_is_switched_off_through_the_service_and_its_terms_stay(staf
     assert response.status_code == 302, response.content.decode()[:3000]
     promotion = Promotion.objects.get(id=promotion.id)
     assert (promotion.active, promotion.value, promotion.max_redemptions) == (False, 10, 5)
+
+
+def test_operator_staff_create_a_promotion_through_the_service(staff, operator_org, other_operator_org):
+    page = staff.get("/admin/pricing/promotion/add/").content.decode()
+    assert 'name="code"' in page and 'name="operator_id"' not in page
+    form = {
+        "code": "Summer",
+        "kind": "percent",
+        "value": "150",
+        "currency": "EUR",
+        "min_amount": "0",
+        "valid_from_0": "2026-01-01",
+        "valid_from_1": "00:00:00",
+        "station_ids": "[]",
+        "operator_id": str(other_operator_org.id),
+        **NO_REDEMPTIONS,
+    }
+    refused = staff.post("/admin/pricing/promotion/add/", form)
+    assert refused.status_code == 200 and "pricing_percent_at_most_100" in refused.content.decode()
+    assert not Promotion.objects.exists()
+
+    created = staff.post("/admin/pricing/promotion/add/", {**form, "value": "15"})
+    assert created.status_code == 302, created.content.decode()[:3000]
+    promotion = Promotion.objects.get()
+    assert (promotion.code_key, promotion.value, promotion.operator_id) == ("SUMMER", 15, operator_org.id)
