@@ -121,10 +121,13 @@ class OperatorScopedMixin:
         filters = super().get_list_filter(request)
         if is_platform_admin(request.user):
             return filters
-        return [self._scoped_list_filter(spec) for spec in filters]
+        return [scoped for spec in filters if (scoped := self._scoped_list_filter(spec)) is not None]
 
     def _scoped_list_filter(self, spec):
-        """Filters list only values of the rows shown (custom filter classes must do so themselves)."""
+        """Filters list only values of the rows shown. A custom filter class is shown to operator staff
+        only if it says it lists from the admin's own queryset (`operator_scoped = True`)."""
+        if isinstance(spec, type) and issubclass(spec, admin.SimpleListFilter):
+            return spec if getattr(spec, "operator_scoped", False) else None
         if not isinstance(spec, str):
             return spec
         try:

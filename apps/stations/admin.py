@@ -13,6 +13,7 @@ class OperatorFilter(admin.SimpleListFilter):
     title = "operator"
     parameter_name = "operator_id"
     station_path = "operator_id"
+    operator_scoped = True
 
     def lookups(self, request, model_admin):
         shown = model_admin.get_queryset(request).order_by(self.station_path)
