@@ -87,7 +87,11 @@ class InvoiceLineAddApi(APIView):
 
     @extend_schema(
         request=s.LineIn,
-        responses={201: s.InvoiceOut, 409: OpenApiResponse(description="The invoice is no longer draft or open.")},
+        responses={
+            201: s.InvoiceOut,
+            409: OpenApiResponse(description="The invoice is no longer draft or open."),
+            422: OpenApiResponse(description="The items would add up to less than zero (`negative_total`)."),
+        },
         tags=TAGS,
     )
     def post(self, request, invoice_id):
