@@ -90,7 +90,7 @@ class InvoiceLineAddApi(APIView):
         responses={
             201: s.InvoiceOut,
             409: OpenApiResponse(description="The invoice is no longer draft or open."),
-            422: OpenApiResponse(description="The items would add up to less than zero (`negative_total`)."),
+            422: OpenApiResponse(description="The items would add up below zero or above the maximum."),
         },
         tags=TAGS,
     )
@@ -107,7 +107,11 @@ class InvoiceLineRemoveApi(APIView):
     permission_classes = [IsOperatorOrAdmin]
 
     @extend_schema(
-        responses={200: s.InvoiceOut, 409: OpenApiResponse(description="Paid, or a discount (released, not removed).")},
+        responses={
+            200: s.InvoiceOut,
+            409: OpenApiResponse(description="Paid, or a discount (released, not removed)."),
+            422: OpenApiResponse(description="The remaining items would add up below zero."),
+        },
         tags=TAGS,
     )
     def delete(self, request, invoice_id, line_id):
