@@ -1,8 +1,11 @@
+from django import forms
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 
 from apps.reservations import selectors, services
 from apps.reservations.models import ChargingSession, Connector, Reservation, StationSettings
-from evcharge.actor import Actor
+from evcharge.actor import ADMIN, Actor
+from evcharge.contracts.telemetry import MAX_METER_WH
 from evcharge.errors import DomainError
 
 
@@ -28,8 +31,23 @@ class OperatorFilter(admin.SimpleListFilter):
         return queryset.filter(operator_id=self.value()) if self.value() else queryset
 
 
+def _admin_actor(request) -> Actor:
+    """The staff member as the services see them: operator staff act for their operator only."""
+    user = request.user
+    role = ADMIN if user.is_superuser else user.role
+    return Actor(user_id=user.id, role=role, operator_id=getattr(user, "operator_id", None))
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written by services and events only: staff look, they do not edit."""
+    """Rows written by services and events only: staff look, they do not edit. Operator staff see only
+    their operator's rows."""
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        by = _admin_actor(request)
+        if by.is_admin:
+            return rows
+        return rows.filter(operator_id=by.operator_id) if by.is_operator and by.operator_id else rows.none()
 
     def has_add_permission(self, request):
         return False
@@ -53,10 +71,6 @@ class StationSettingsAdmin(ReadOnlyAdmin):
     list_display = ["station_id", "operator_id", "enabled", "reservable", "updated_at"]
     list_filter = ["enabled", "reservable"]
     search_fields = ["=station_id"]
-
-
-def _admin_actor(request) -> Actor:
-    return Actor(user_id=request.user.id, role="admin")
 
 
 @admin.register(Reservation)
@@ -87,10 +101,37 @@ class ChargingSessionAdmin(ReadOnlyAdmin):
         "started_at",
         "ended_at",
         "energy_wh",
+        "energy_status",
         "connector_type",
         "station_id",
         "user_id",
     ]
-    list_filter = ["status", "connector_type", StationFilter, OperatorFilter, "started_at"]
+    list_filter = ["status", "energy_status", "connector_type", StationFilter, OperatorFilter, "started_at"]
     search_fields = ["=id", "=user_id", "=connector_id", "=station_id", "=reservation_id"]
     date_hierarchy = "started_at"
+    actions = ["settle_sessions"]
+
+    @admin.action(description="Settle the energy of sessions awaiting the charger's reading")
+    def settle_sessions(self, request, queryset):
+        sessions = list(queryset.filter(energy_status=ChargingSession.EnergyStatus.AWAITING_METER))
+        form = SettleForm(request.POST if "apply" in request.POST else None)
+        if not sessions:
+            self.message_user(request, "None of the selected sessions awaits a reading.", messages.WARNING)
+            return None
+        if not form.is_valid():
+            context = {**self.admin_site.each_context(request), "sessions": sessions, "form": form}
+            return TemplateResponse(request, "reservations/admin/settle_sessions.html", context)
+        settled = 0
+        for session in sessions:
+            try:
+                services.session_settle(session_id=session.id, by=_admin_actor(request), **form.cleaned_data)
+                settled += 1
+            except DomainError as exc:
+                self.message_user(request, f"{session.id}: {exc.detail}", messages.WARNING)
+        self.message_user(request, f"{settled} session(s) settled.")
+        return None
+
+
+class SettleForm(forms.Form):
+    energy_wh = forms.IntegerField(min_value=0, max_value=MAX_METER_WH, help_text="Energy to bill, in Wh.")
+    reason = forms.CharField(max_length=500, widget=forms.Textarea, help_text="Kept with each session.")

@@ -1,8 +1,10 @@
-"""The connector read model, kept from the stations and adminconfig contexts' events."""
+"""The connector read model, kept from the stations and adminconfig contexts' events; the charger's meter
+readings (telemetry) finalizing sessions that wait for one."""
 
 from apps.reservations import services
 from evcharge.contracts.adminconfig import StationConfigUpdated
 from evcharge.contracts.stations import StationCreated, StationStatusChanged, StationUpdated
+from evcharge.contracts.telemetry import TelemetryIngested
 from evcharge.events import EventEnvelope, subscriber
 
 
@@ -24,3 +26,9 @@ def on_station_status_changed(event: EventEnvelope[StationStatusChanged]) -> Non
 @subscriber("station.config.updated.v1", consumer="reservations")
 def on_station_config_updated(event: EventEnvelope[StationConfigUpdated]) -> None:
     services.station_settings_record(update=event.data)
+
+
+@subscriber("telemetry.ingested.v1", consumer="reservations")
+def on_telemetry_ingested(event: EventEnvelope[TelemetryIngested]) -> None:
+    if event.data.connector_ids:
+        services.sessions_finalize_awaiting(connector_ids=event.data.connector_ids)

@@ -103,6 +103,12 @@ class ChargingSession(models.Model):
         ACTIVE = "active"
         COMPLETED = "completed"
 
+    class EnergyStatus(models.TextChoices):
+        MEASURING = "measuring", "measuring (active)"
+        AWAITING_METER = "awaiting_meter", "awaiting the charger's reading"
+        METERED = "metered", "metered by the charger"
+        SETTLED = "settled", "settled by staff"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user_id = models.UUIDField(db_index=True)
     connector_id = models.UUIDField(db_index=True)
@@ -111,9 +117,15 @@ class ChargingSession(models.Model):
     connector_type = models.CharField(max_length=16)
     reservation_id = models.UUIDField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    meter_start_wh = models.BigIntegerField()
+    meter_start_wh = models.BigIntegerField(
+        null=True, blank=True, help_text="The charger's reading at start; empty until one is known."
+    )
     meter_stop_wh = models.BigIntegerField(null=True, blank=True)
     energy_wh = models.BigIntegerField(null=True, blank=True)
+    energy_status = models.CharField(max_length=16, choices=EnergyStatus.choices, default=EnergyStatus.MEASURING)
+    settled_by = models.UUIDField(null=True, blank=True, help_text="Staff member who settled the energy.")
+    settled_at = models.DateTimeField(null=True, blank=True)
+    settlement_reason = models.TextField(blank=True, help_text="Why staff settled the energy by hand.")
     started_at = models.DateTimeField(db_index=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     charging_ended_at = models.DateTimeField(null=True, blank=True)
@@ -123,6 +135,13 @@ class ChargingSession(models.Model):
     class Meta:
         ordering = ["-started_at"]
         verbose_name = "charging session"
+        indexes = [
+            models.Index(
+                fields=["connector_id", "ended_at"],
+                condition=Q(energy_status="awaiting_meter"),
+                name="session_awaiting_meter_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["connector_id"], condition=Q(status="active"), name="one_active_session_per_connector"

@@ -103,6 +103,11 @@ def reservation_holding(*, connector_id: UUID, at: datetime, early: timedelta = 
     ).order_by("starts_at")
 
 
+def reservations_open_of(*, user_id: UUID, now: datetime) -> QuerySet[Reservation]:
+    """The driver's confirmed reservations that are not over yet."""
+    return Reservation.objects.filter(user_id=user_id, status=Reservation.Status.CONFIRMED, ends_at__gt=now)
+
+
 def reservations_overdue(*, now: datetime) -> QuerySet[Reservation]:
     return Reservation.objects.filter(status=Reservation.Status.CONFIRMED, ends_at__lte=now)
 
@@ -115,8 +120,10 @@ def session_list(
     starts_to: datetime | None = None,
     station_id: UUID | None = None,
     connector_id: UUID | None = None,
+    energy_status: str | None = None,
+    awaiting_meter: bool | None = None,
 ) -> QuerySet[ChargingSession]:
-    return _filtered(
+    sessions = _filtered(
         _visible_to(ChargingSession.objects.all(), by),
         time_field="started_at",
         status=status,
@@ -125,6 +132,14 @@ def session_list(
         station_id=station_id,
         connector_id=connector_id,
     )
+    if energy_status:
+        sessions = sessions.filter(energy_status=energy_status)
+    awaiting = ChargingSession.EnergyStatus.AWAITING_METER
+    if awaiting_meter is True:
+        sessions = sessions.filter(energy_status=awaiting)
+    elif awaiting_meter is False:
+        sessions = sessions.exclude(energy_status=awaiting)
+    return sessions
 
 
 def session_get_visible(*, session_id: UUID, by: Actor) -> ChargingSession | None:
@@ -146,11 +161,28 @@ def last_meter_reading(connector_id: UUID) -> MeterReading | None:
     return telemetry.facade().last_meter_reading(connector_id=connector_id)
 
 
+def first_meter_reading(connector_id: UUID, *, since: datetime) -> MeterReading | None:
+    """The connector's first meter reading at or after `since`, from the telemetry context, if known."""
+    if not telemetry.registered():
+        return None
+    return telemetry.facade().first_meter_reading(connector_id=connector_id, since=since)
+
+
+def sessions_awaiting_meter(*, connector_ids: list[UUID] | None = None) -> QuerySet[ChargingSession]:
+    """Completed sessions whose energy waits for the charger's reading, oldest stop first."""
+    sessions = ChargingSession.objects.filter(energy_status=ChargingSession.EnergyStatus.AWAITING_METER)
+    if connector_ids is not None:
+        sessions = sessions.filter(connector_id__in=connector_ids)
+    return sessions.order_by("ended_at")
+
+
 def session_live_energy_wh(session: ChargingSession) -> int | None:
     """Energy so far of an active session, from a meter reading taken after it started; None if unknown."""
     if session.status != ChargingSession.Status.ACTIVE:
         return None
     reading = last_meter_reading(session.connector_id)
+    if session.meter_start_wh is None:
+        return None
     if reading is None or reading.ts < session.started_at or reading.energy_wh < session.meter_start_wh:
         return None
     return reading.energy_wh - session.meter_start_wh

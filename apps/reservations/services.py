@@ -1,5 +1,6 @@
 import logging
 from datetime import datetime, timedelta
+from fractions import Fraction
 from uuid import UUID, uuid4
 
 from django.conf import settings
@@ -11,16 +12,18 @@ from apps.reservations.models import ChargingSession, Connector, Reservation, St
 from evcharge.actor import Actor
 from evcharge.contracts import pricing
 from evcharge.contracts.adminconfig import StationConfigUpdated
-from evcharge.contracts.pricing import DEFAULT_TARIFF, TariffSnapshot
+from evcharge.contracts.pricing import TariffSnapshot
 from evcharge.contracts.reservations import (
     ReservationCancelled,
     ReservationCreated,
     ReservationExpired,
     SessionCompleted,
     SessionStarted,
+    SessionStopped,
 )
 from evcharge.contracts.stations import StationCreated, StationStatusChanged, StationUpdated
-from evcharge.errors import BusinessRuleViolation, Conflict, DomainError, InvalidInput, NotFound
+from evcharge.contracts.telemetry import MeterReading
+from evcharge.errors import BusinessRuleViolation, Conflict, DomainError, InvalidInput, NotAllowed, NotFound
 from evcharge.events import publish
 from evcharge.events.codec import from_primitive, to_primitive
 
@@ -28,10 +31,16 @@ logger = logging.getLogger("evcharge.reservations")
 
 OVERLAP_CONSTRAINT = "reservation_no_overlap"
 EXPIRY_BATCH_SIZE = 500
+ADVISORY_LOCK_OPEN_RESERVATIONS = 1_402_001  # namespace of the per-driver advisory lock
 
 
 def _announce(
-    event: ReservationCreated | ReservationCancelled | ReservationExpired | SessionStarted | SessionCompleted,
+    event: ReservationCreated
+    | ReservationCancelled
+    | ReservationExpired
+    | SessionStarted
+    | SessionStopped
+    | SessionCompleted,
 ):
     """Publishes in the caller's transaction, with the reservation's or session's id as the subject."""
     subject = getattr(event, "session_id", None) or event.reservation_id
@@ -134,11 +143,28 @@ def _connector_for_use(connector_id: UUID, *, reserving: bool, lock: bool = Fals
     return connector
 
 
+def _check_open_reservations_cap(*, by: Actor, now: datetime) -> None:
+    """A driver holds at most RESERVATIONS_MAX_OPEN_PER_DRIVER confirmed reservations not yet over. On
+    PostgreSQL a transaction-scoped advisory lock per driver queues that driver's concurrent requests
+    (SQLite runs write transactions one at a time anyway)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [ADVISORY_LOCK_OPEN_RESERVATIONS, str(by.user_id)]
+            )
+    cap = settings.RESERVATIONS_MAX_OPEN_PER_DRIVER
+    if selectors.reservations_open_of(user_id=by.user_id, now=now).count() >= cap:
+        raise Conflict(
+            f"You already hold {cap} open reservations; cancel one or use it first.", code="too_many_reservations"
+        )
+
+
 @transaction.atomic
 def reservation_create(*, connector_id: UUID, starts_at: datetime, ends_at: datetime, by: Actor) -> Reservation:
     now = timezone.now()
     _validate_window(starts_at=starts_at, ends_at=ends_at, now=now)
     connector = _connector_for_use(connector_id, reserving=True)
+    _check_open_reservations_cap(by=by, now=now)
     # On PostgreSQL the exclusion constraint decides (below); elsewhere this check, in a transaction that
     # SQLite runs alone (IMMEDIATE), does.
     overlapping = selectors.reservation_overlapping(connector_id=connector.id, starts_at=starts_at, ends_at=ends_at)
@@ -227,14 +253,15 @@ def reservations_expire_overdue(*, now: datetime | None = None, limit: int = EXP
 
 
 def _tariff_snapshot(connector: Connector, at: datetime) -> TariffSnapshot:
-    if pricing.registered():
-        try:
-            return pricing.facade().tariff_snapshot(
-                station_id=connector.station_id, connector_type=connector.type, at=at
-            )
-        except (LookupError, DomainError):
-            logger.warning("no tariff from pricing; the default applies", extra={"station": str(connector.station_id)})
-    return DEFAULT_TARIFF
+    """The station's tariff from pricing; no tariff (or no pricing) refuses the session with 409 no_tariff
+    rather than billing in a guessed currency."""
+    try:
+        return pricing.facade().tariff_snapshot(station_id=connector.station_id, connector_type=connector.type, at=at)
+    except (LookupError, DomainError) as exc:
+        logger.warning("no tariff from pricing", extra={"station": str(connector.station_id), "error": str(exc)})
+        raise Conflict(
+            "This station has no tariff yet, so it cannot be charged at; ask its operator.", code="no_tariff"
+        ) from exc
 
 
 def session_tariff(session: ChargingSession) -> TariffSnapshot:
@@ -279,7 +306,7 @@ def _session_fields(session: ChargingSession) -> dict:
         "operator_id": session.operator_id,
         "connector_type": session.connector_type,
         "reservation_id": session.reservation_id,
-        "meter_start_wh": session.meter_start_wh,
+        "meter_start_wh": session.meter_start_wh or 0,
         "started_at": session.started_at,
         "tariff": session_tariff(session),
     }
@@ -290,12 +317,27 @@ def _session_started_event(session: ChargingSession) -> SessionStarted:
 
 
 def _session_completed_event(session: ChargingSession) -> SessionCompleted:
+    settled = session.energy_status == ChargingSession.EnergyStatus.SETTLED
+    meter_start = session.meter_start_wh or 0
     return SessionCompleted(
         **_session_fields(session),
-        meter_stop_wh=session.meter_stop_wh,
+        meter_stop_wh=meter_start + session.energy_wh if settled else session.meter_stop_wh,
         energy_wh=session.energy_wh,
+        energy_source="settled" if settled else "meter",
         ended_at=session.ended_at,
         charging_ended_at=session.charging_ended_at,
+    )
+
+
+def _session_stopped_event(session: ChargingSession) -> SessionStopped:
+    return SessionStopped(
+        session_id=session.id,
+        connector_id=session.connector_id,
+        station_id=session.station_id,
+        user_id=session.user_id,
+        operator_id=session.operator_id,
+        ended_at=session.ended_at,
+        energy_status=session.energy_status,
     )
 
 
@@ -306,8 +348,9 @@ def session_start(
     connector_id: UUID | None = None,
     code: str | None = None,
     reservation_id: UUID | None = None,
-    meter_start_wh: int | None = None,
 ) -> ChargingSession:
+    """Starts charging. The start meter is the charger's last reading (None until one is known: the
+    charger's first reading of the session then stands in for it); a caller never supplies it."""
     if (connector_id is None) == (code is None):
         raise InvalidInput(
             "Give either connector_id or code.", errors={"connector_id": ["Give either connector_id or code."]}
@@ -326,10 +369,8 @@ def session_start(
         raise Conflict("You already have an active session; stop it first.", code="driver_busy")
     now = timezone.now()
     reservation = _reservation_to_fulfil(connector=connector, reservation_id=reservation_id, by=by, now=now)
-    if meter_start_wh is None:
-        reading = selectors.last_meter_reading(connector.id)
-        meter_start_wh = reading.energy_wh if reading is not None else 0
     tariff = _tariff_snapshot(connector, now)
+    reading = selectors.last_meter_reading(connector.id)
     try:  # no savepoint needed: on a violation the whole transaction is abandoned with a 409
         session = ChargingSession.objects.create(
             user_id=by.user_id,
@@ -338,7 +379,7 @@ def session_start(
             operator_id=connector.operator_id,
             connector_type=connector.type,
             reservation_id=reservation.id if reservation else None,
-            meter_start_wh=meter_start_wh,
+            meter_start_wh=reading.energy_wh if reading is not None else None,
             started_at=now,
             tariff=to_primitive(tariff),
         )
@@ -358,42 +399,179 @@ def session_start(
     return session
 
 
+# What a connector can deliver: its rated power over the elapsed time, plus a tolerance for meter and
+# clock granularity. A reading beyond it is not billed (the charger's figure is refused or left to staff).
+METER_TOLERANCE_FACTOR = Fraction(11, 10)
+METER_TOLERANCE_WH = 1_000
+UNKNOWN_POWER_KW = 1_000.0  # the stations context's MAX_POWER_KW
+
+
+def session_capacity_wh(session: ChargingSession, *, until: datetime) -> int:
+    """The most energy the session's connector can have delivered between its start and `until`."""
+    connector = Connector.objects.filter(id=session.connector_id).only("max_power_kw").first()
+    power_kw = connector.max_power_kw if connector is not None and connector.max_power_kw > 0 else UNKNOWN_POWER_KW
+    seconds = max(0.0, (until - session.started_at).total_seconds())
+    rated_wh = Fraction(power_kw) * 1000 * Fraction(seconds) / 3600
+    return int(rated_wh * METER_TOLERANCE_FACTOR) + METER_TOLERANCE_WH
+
+
+def _charger_meter_problem(session: ChargingSession, *, start_wh: int, stop: MeterReading) -> tuple[str, str] | None:
+    """(code, message) when the charger's stop reading cannot be billed for this session, else None."""
+    if stop.energy_wh < start_wh:
+        return "meter_below_start", f"The meter reading {stop.energy_wh} Wh is below the session's start ({start_wh})."
+    capacity = session_capacity_wh(session, until=max(stop.ts, session.ended_at or stop.ts))
+    if stop.energy_wh - start_wh > capacity:
+        return (
+            "meter_beyond_capacity",
+            f"{stop.energy_wh - start_wh} Wh is more than this connector can deliver in the session's time "
+            f"(at most {capacity} Wh).",
+        )
+    return None
+
+
+def _is_the_charger(by: Actor, session: ChargingSession) -> bool:
+    """Only the station's own charger (its operator's API key) reports meter values."""
+    return by.is_api_key and by.operator_id is not None and by.operator_id == session.operator_id
+
+
+def _start_meter(session: ChargingSession) -> int | None:
+    """The session's start meter: known at start, else the charger's first reading taken during it."""
+    if session.meter_start_wh is not None:
+        return session.meter_start_wh
+    first = selectors.first_meter_reading(session.connector_id, since=session.started_at)
+    if first is None or (session.ended_at is not None and first.ts > session.ended_at):
+        return None
+    return first.energy_wh
+
+
+def _complete(session: ChargingSession, *, start_wh: int, stop: MeterReading, charging_ended_at=None) -> None:
+    session.meter_start_wh = start_wh
+    session.meter_stop_wh = stop.energy_wh
+    session.energy_wh = stop.energy_wh - start_wh
+    session.energy_status = ChargingSession.EnergyStatus.METERED
+    session.charging_ended_at = charging_ended_at
+
+
 @transaction.atomic
 def session_stop(*, session_id: UUID, by: Actor, meter_stop_wh: int | None = None) -> ChargingSession:
+    """Stops charging. The energy is the charger's: the stop meter comes from its operator's API key or
+    from telemetry. While neither knows a reading taken during the session, the session completes with
+    energy_status `awaiting_meter` and session.completed.v1 waits for the reading (or staff settle it)."""
     session = ChargingSession.objects.select_for_update().filter(id=session_id).first()
     if session is None or not (by.manages(session.operator_id) or session.user_id == by.user_id):
         raise NotFound("No such session.")
+    if meter_stop_wh is not None and not _is_the_charger(by, session):
+        raise InvalidInput(
+            "Only the station's charger reports meter values; stop with an empty body.",
+            errors={"meter_stop_wh": ["Not accepted from people: the energy is the charger's reading."]},
+            code="meter_from_charger_only",
+        )
     if session.status != ChargingSession.Status.ACTIVE:
         raise Conflict("This session has already been stopped.", code="session_not_active")
     now = timezone.now()
-    charging_ended_at = None
-    if meter_stop_wh is None:
-        reading = selectors.last_meter_reading(session.connector_id)
-        if reading is None:
-            raise BusinessRuleViolation(
-                "No meter reading is known for this connector; send meter_stop_wh.",
-                errors={"meter_stop_wh": ["Required: no meter reading is known."]},
-            )
-        if reading.energy_wh < session.meter_start_wh:
-            raise BusinessRuleViolation(
-                "The last meter reading is below the session's start; send meter_stop_wh.",
-                errors={"meter_stop_wh": ["Required: the last reading is below meter_start_wh."]},
-            )
-        meter_stop_wh = reading.energy_wh
-        if session.started_at <= reading.ts <= now and reading.energy_wh > session.meter_start_wh:
-            charging_ended_at = reading.ts
-    elif meter_stop_wh < session.meter_start_wh:
-        raise InvalidInput(
-            f"meter_stop_wh must be at least meter_start_wh ({session.meter_start_wh}).",
-            errors={"meter_stop_wh": [f"Must be at least {session.meter_start_wh}."]},
-        )
     session.status = ChargingSession.Status.COMPLETED
-    session.meter_stop_wh = meter_stop_wh
-    session.energy_wh = meter_stop_wh - session.meter_start_wh
     session.ended_at = now
-    session.charging_ended_at = charging_ended_at
     session.stopped_by = by.user_id
+    session.energy_status = ChargingSession.EnergyStatus.AWAITING_METER
+    start_wh = _start_meter(session)
+    if meter_stop_wh is not None:
+        stop = MeterReading(connector_id=session.connector_id, energy_wh=meter_stop_wh, ts=now)
+        if start_wh is not None:
+            problem = _charger_meter_problem(session, start_wh=start_wh, stop=stop)
+            if problem is not None:
+                raise BusinessRuleViolation(problem[1], errors={"meter_stop_wh": [problem[1]]}, code=problem[0])
+            _complete(session, start_wh=start_wh, stop=stop)
+        else:
+            session.meter_stop_wh = meter_stop_wh  # kept until the start meter is known
+    else:
+        reading = selectors.last_meter_reading(session.connector_id)
+        if reading is not None and reading.ts >= session.started_at and start_wh is not None:
+            problem = _charger_meter_problem(session, start_wh=start_wh, stop=reading)
+            if problem is None:
+                charging_ended_at = reading.ts if reading.ts <= now and reading.energy_wh > start_wh else None
+                _complete(session, start_wh=start_wh, stop=reading, charging_ended_at=charging_ended_at)
+            else:
+                logger.warning("charger reading not billable at stop", extra={"session": str(session.id)})
     session.save()
+    _announce(_session_stopped_event(session))
+    if session.energy_status == ChargingSession.EnergyStatus.METERED:
+        _announce(_session_completed_event(session))
+    return session
+
+
+@transaction.atomic
+def session_finalize_energy(*, session_id: UUID) -> bool:
+    """A session awaiting the charger's reading takes the first one at or after its stop (and, if its
+    start was unknown, the first one during it), then publishes session.completed.v1. True if it did."""
+    session = (
+        ChargingSession.objects.select_for_update(skip_locked=True)
+        .filter(id=session_id, energy_status=ChargingSession.EnergyStatus.AWAITING_METER)
+        .first()
+    )
+    if session is None:
+        return False
+    start_wh = _start_meter(session)
+    if start_wh is None:
+        return False
+    if session.meter_stop_wh is not None:  # the charger's own stop value, waiting for the start meter
+        stop = MeterReading(connector_id=session.connector_id, energy_wh=session.meter_stop_wh, ts=session.ended_at)
+    else:
+        stop = selectors.first_meter_reading(session.connector_id, since=session.ended_at)
+        if stop is None:
+            return False
+    problem = _charger_meter_problem(session, start_wh=start_wh, stop=stop)
+    if problem is not None:
+        logger.warning("charger reading not billable; staff must settle", extra={"session": str(session.id)})
+        return False
+    _complete(session, start_wh=start_wh, stop=stop)
+    session.save()
+    _announce(_session_completed_event(session))
+    return True
+
+
+def sessions_finalize_awaiting(*, connector_ids: list[UUID] | None = None, limit: int = EXPIRY_BATCH_SIZE) -> int:
+    """Finalizes the sessions awaiting a reading (of these connectors: telemetry just stored readings for
+    them; or any, most recently stopped first: the periodic sweep, so that sessions staff must settle do not
+    crowd out the others). Returns how many were finalized."""
+    awaiting = selectors.sessions_awaiting_meter(connector_ids=connector_ids).order_by("-ended_at")[:limit]
+    return sum(session_finalize_energy(session_id=session_id) for session_id in awaiting.values_list("id", flat=True))
+
+
+@transaction.atomic
+def session_settle(*, session_id: UUID, energy_wh: int, reason: str, by: Actor) -> ChargingSession:
+    """Staff (the station's operator, admins) set the energy of a session whose charger never reported a
+    usable reading; the reason is kept with the session, and session.completed.v1 goes out."""
+    if by.is_driver or by.is_api_key:
+        raise NotAllowed("Only the station's operator staff or an admin may settle a session.")
+    session = ChargingSession.objects.select_for_update().filter(id=session_id).first()
+    if session is None or not by.manages(session.operator_id):
+        raise NotFound("No such session.")
+    if session.energy_status != ChargingSession.EnergyStatus.AWAITING_METER:
+        raise Conflict(
+            f"Only a session awaiting the charger's reading can be settled; this one is {session.energy_status}.",
+            code="session_not_awaiting_meter",
+        )
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("Say why the energy is settled by hand.", errors={"reason": ["This field is required."]})
+    capacity = session_capacity_wh(session, until=session.ended_at)
+    if not 0 <= energy_wh <= capacity:
+        raise BusinessRuleViolation(
+            f"{energy_wh} Wh is more than this connector can deliver in the session's time (at most {capacity} Wh).",
+            errors={"energy_wh": [f"Must be from 0 to {capacity}."]},
+            code="meter_beyond_capacity",
+        )
+    session.energy_wh = energy_wh
+    session.meter_stop_wh = None if session.meter_start_wh is None else session.meter_start_wh + energy_wh
+    session.energy_status = ChargingSession.EnergyStatus.SETTLED
+    session.settled_by = by.user_id
+    session.settled_at = timezone.now()
+    session.settlement_reason = reason
+    session.save()
+    logger.info(
+        "session energy settled by staff",
+        extra={"session": str(session.id), "energy_wh": energy_wh, "by": str(by.user_id), "reason": reason},
+    )
     _announce(_session_completed_event(session))
     return session
 
@@ -428,11 +606,13 @@ def session_record_completed(
         meter_start_wh=meter_start_wh,
         meter_stop_wh=meter_stop_wh,
         energy_wh=meter_stop_wh - meter_start_wh,
+        energy_status=ChargingSession.EnergyStatus.METERED,
         started_at=started_at,
         ended_at=ended_at,
         charging_ended_at=charging_ended_at,
         tariff=to_primitive(_tariff_snapshot(connector, started_at)),
     )
     _announce(_session_started_event(session))
+    _announce(_session_stopped_event(session))
     _announce(_session_completed_event(session))
     return session

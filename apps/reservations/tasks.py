@@ -3,6 +3,7 @@ from celery import shared_task
 from apps.reservations import services
 
 EXPIRE_NO_SHOWS = "reservations.expire_no_shows"
+FINALIZE_AWAITING_METER = "reservations.finalize_awaiting_meter"
 
 
 @shared_task(name=EXPIRE_NO_SHOWS)
@@ -13,3 +14,10 @@ def expire_no_show_reservations() -> int:
         batch = services.reservations_expire_overdue()
         expired += batch
     return expired
+
+
+@shared_task(name=FINALIZE_AWAITING_METER)
+def finalize_sessions_awaiting_meter() -> int:
+    """Beat: sessions still awaiting the charger's reading ask telemetry again (a missed event, a reading
+    stored before the stop was recorded)."""
+    return services.sessions_finalize_awaiting()

@@ -2,7 +2,7 @@
 
 from apps.stations import services
 from evcharge.contracts.adminconfig import StationConfigUpdated
-from evcharge.contracts.reservations import SessionCompleted, SessionStarted
+from evcharge.contracts.reservations import SessionCompleted, SessionStarted, SessionStopped
 from evcharge.events import EventEnvelope, subscriber
 
 
@@ -13,6 +13,12 @@ def on_session_started(event: EventEnvelope[SessionStarted]) -> None:
 
 @subscriber("session.completed.v1", consumer="stations")
 def on_session_completed(event: EventEnvelope[SessionCompleted]) -> None:
+    services.connector_follow_session_completed(connector_id=event.data.connector_id, session_id=event.data.session_id)
+
+
+@subscriber("session.stopped.v1", consumer="stations")
+def on_session_stopped(event: EventEnvelope[SessionStopped]) -> None:
+    """The connector is free as soon as the session stops, whether or not its energy is known yet."""
     services.connector_follow_session_completed(connector_id=event.data.connector_id, session_id=event.data.session_id)
 
 

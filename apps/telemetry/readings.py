@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 from evcharge.contracts.stations import CONNECTOR_STATUSES
+from evcharge.contracts.telemetry import MAX_METER_WH
 from evcharge.errors import InvalidInput
 
 KINDS = ("meter", "status", "fault", "heartbeat")
@@ -24,7 +25,8 @@ _NUMBER_LIMITS = {
     "soc_pct": (0, 100),
     "temperature_c": (-100, 200),
 }
-MAX_ENERGY_WH = 2**63 - 1  # the bigint column
+MAX_ENERGY_WH = MAX_METER_WH  # a cumulative meter far beyond any charger's lifetime, well inside the bigint column
+NUMBER_LIMITS = _NUMBER_LIMITS
 FIELDS = frozenset({"charger_id", "connector_id", "ts", "kind", "energy_wh", "error_code", "status", *_NUMBER_LIMITS})
 
 

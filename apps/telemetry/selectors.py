@@ -1,11 +1,12 @@
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import OuterRef, QuerySet
 
-from apps.telemetry.models import CHARGER_LEVEL, Charger, Connector, DailyRollup, LatestState
+from apps.telemetry.models import CHARGER_LEVEL, Charger, Connector, DailyRollup, Kind, LatestState, Reading
 
 
 def connector_owners(connector_ids: set[UUID]) -> dict[UUID, UUID]:
@@ -87,6 +88,16 @@ def last_meter_state(connector_id: UUID) -> LatestState | None:
         LatestState.objects.filter(connector_id=connector_id, meter_ts__isnull=False)
         .order_by("-meter_ts")
         .only("connector_id", "meter_ts", "energy_wh", "power_w")
+        .first()
+    )
+
+
+def first_meter_reading(*, connector_id: UUID, since: datetime) -> Reading | None:
+    """The connector's earliest stored meter reading at or after `since` (the ts-leading key serves it)."""
+    return (
+        Reading.objects.filter(ts__gte=since, connector_id=connector_id, kind=Kind.METER, energy_wh__isnull=False)
+        .order_by("ts")
+        .only("ts", "connector_id", "energy_wh", "power_w")
         .first()
     )
 

@@ -125,8 +125,8 @@ class ConnectorView:
 
 class StationsFacade(Protocol):
     """Connectors for the other contexts. Nobody needs to call set_connector_status for charging
-    sessions: the stations context follows session.started.v1 (-> Charging) and session.completed.v1
-    (-> Finishing -> Available) itself; reservations do not change a connector's status."""
+    sessions: the stations context follows session.started.v1 (-> Charging) and session.stopped.v1 /
+    session.completed.v1 (-> Finishing -> Available) itself; reservations do not change a connector's status."""
 
     def connector(self, connector_id: UUID) -> ConnectorView | None: ...
 

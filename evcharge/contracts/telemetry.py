@@ -5,6 +5,9 @@ from uuid import UUID
 
 from evcharge.contracts._base import FacadeSlot, event_contract
 
+MAX_METER_WH = 10**12
+"""The largest cumulative meter reading (Wh) any context accepts: 1 TWh, far beyond a charger's lifetime."""
+
 
 @event_contract
 @dataclass(frozen=True, kw_only=True)
@@ -43,6 +46,9 @@ class MeterReading:
 class TelemetryFacade(Protocol):
     def last_meter_reading(self, *, connector_id: UUID) -> MeterReading | None:
         """The connector's latest meter reading (cumulative Wh), or None if none is known."""
+
+    def first_meter_reading(self, *, connector_id: UUID, since: datetime) -> MeterReading | None:
+        """The connector's earliest meter reading taken at or after `since`, or None if none is known."""
 
 
 _slot: FacadeSlot[TelemetryFacade] = FacadeSlot("telemetry")

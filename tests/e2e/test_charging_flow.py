@@ -1,7 +1,12 @@
-"""The whole charging flow over HTTP: an operator opens a station, a driver reserves a connector,
-charges on the reservation and stops; every context hears about it through the event bus."""
+"""The whole charging flow over HTTP: an operator prices its network and opens a station, its charger reports
+its meter with the operator's API key, a driver reserves a connector, charges on the reservation and stops;
+the energy is the charger's; every context hears about it through the event bus."""
 
 from datetime import UTC, datetime, timedelta
+
+from rest_framework.test import APIClient
+
+from apps.reservations.models import ChargingSession
 
 FLOW_EVENTS = ("station.", "reservation.", "session.")
 
@@ -11,7 +16,13 @@ def iso(moment: datetime) -> str:
 
 
 def test_station_reservation_session_flow(operator_client, operator_org, driver, driver_client, outbox):
-    # The operator opens a station with one DC charger.
+    # The operator prices its network and opens a station with one DC charger.
+    plan = operator_client.post(
+        "/api/v1/pricing/rate-plans",
+        {"name": "Standard", "currency": "EUR", "energy_price_per_kwh": 39, "is_default": True},
+        format="json",
+    )
+    assert plan.status_code == 201, plan.content
     created = operator_client.post(
         "/api/v1/stations",
         {
@@ -26,7 +37,27 @@ def test_station_reservation_session_flow(operator_client, operator_org, driver,
     )
     assert created.status_code == 201, created.content
     station = created.json()
-    connector = station["chargers"][0]["connectors"][0]
+    charger = station["chargers"][0]
+    connector = charger["connectors"][0]
+
+    # The charger gets its operator's API key and reports its meter: 120 kWh so far.
+    issued = operator_client.post("/api/v1/auth/api-keys", {"name": "HH-DC-01 firmware"}, format="json")
+    assert issued.status_code == 201, issued.content
+    charger_client = APIClient()
+    charger_client.credentials(HTTP_AUTHORIZATION=f"Api-Key {issued.json()['key']}")
+
+    def report_meter(energy_wh: int) -> None:
+        reading = {
+            "charger_id": charger["id"],
+            "connector_id": connector["id"],
+            "ts": iso(datetime.now(UTC)),
+            "kind": "meter",
+            "energy_wh": energy_wh,
+        }
+        posted = charger_client.post("/api/v1/telemetry/events", reading, format="json")
+        assert posted.status_code == 202, posted.content
+
+    report_meter(120_000)
 
     # The driver reserves it from in a few minutes, for an hour.
     starts_at = datetime.now(UTC) + timedelta(minutes=3)
@@ -38,15 +69,15 @@ def test_station_reservation_session_flow(operator_client, operator_org, driver,
     assert reserved.status_code == 201, reserved.content
     reservation = reserved.json()
 
-    # Arriving a little early, the driver starts charging on the reservation, scanning the QR code.
-    started = driver_client.post(
-        "/api/v1/sessions",
-        {"code": connector["code"], "reservation_id": reservation["id"], "meter_start_wh": 120_000},
-        format="json",
-        HTTP_IDEMPOTENCY_KEY="flow-start-1",
-    )
+    # Arriving a little early, the driver starts charging on the reservation, scanning the QR code; the
+    # start meter is the charger's (a meter value from the driver is refused).
+    start_body = {"code": connector["code"], "reservation_id": reservation["id"]}
+    cheat = driver_client.post("/api/v1/sessions", {**start_body, "meter_start_wh": 138_000}, format="json")
+    assert cheat.status_code == 400 and "meter_start_wh" in cheat.json()["errors"]
+    started = driver_client.post("/api/v1/sessions", start_body, format="json", HTTP_IDEMPOTENCY_KEY="flow-start-1")
     assert started.status_code == 201, started.content
     session = started.json()
+    assert session["meter_start_wh"] == 120_000
     assert (session["status"], session["connector_id"], session["station_id"]) == (
         "active",
         connector["id"],
@@ -56,20 +87,27 @@ def test_station_reservation_session_flow(operator_client, operator_org, driver,
     assert driver_client.get(f"/api/v1/reservations/{reservation['id']}").json()["status"] == "fulfilled"
     assert driver_client.get(f"/api/v1/connectors/{connector['id']}").json()["status"] == "Charging"
 
-    # ... and stops it.
-    stopped = driver_client.post(f"/api/v1/sessions/{session['id']}/stop", {"meter_stop_wh": 138_500}, format="json")
+    # Half an hour later the charger's meter reads 138.5 kWh, and the driver stops: the energy is the charger's,
+    # whatever figure the driver would send.
+    ChargingSession.objects.filter(id=session["id"]).update(started_at=datetime.now(UTC) - timedelta(minutes=30))
+    report_meter(138_500)
+    stop_url = f"/api/v1/sessions/{session['id']}/stop"
+    cheat = driver_client.post(stop_url, {"meter_stop_wh": 120_000}, format="json")
+    assert cheat.status_code == 400 and "meter_stop_wh" in cheat.json()["errors"]
+    stopped = driver_client.post(stop_url, {}, format="json")
     assert stopped.status_code == 200, stopped.content
     assert (stopped.json()["status"], stopped.json()["energy_wh"]) == ("completed", 18_500)
     assert driver_client.get(f"/api/v1/connectors/{connector['id']}").json()["status"] == "Available"
 
     # The events, in order.
     flow = [e for e in outbox() if e.type.startswith(FLOW_EVENTS)]
-    station_created, reservation_created, session_started, charging, session_completed, *after = flow
-    assert [e.type for e in flow[:5]] == [
+    station_created, reservation_created, session_started, charging, session_stopped, session_completed, *after = flow
+    assert [e.type for e in flow[:6]] == [
         "station.created.v1",
         "reservation.created.v1",
         "session.started.v1",
         "station.status_changed.v1",
+        "session.stopped.v1",
         "session.completed.v1",
     ]
     assert [e.type for e in after] == ["station.status_changed.v1"] * len(after)
@@ -91,6 +129,7 @@ def test_station_reservation_session_flow(operator_client, operator_org, driver,
     assert (charging.data.old_status, charging.data.new_status) == ("Available", "Charging")
     assert str(charging.data.connector_id) == connector["id"]
 
+    assert (str(session_stopped.data.session_id), session_stopped.data.energy_status) == (session["id"], "metered")
     assert str(session_completed.data.session_id) == session["id"]
     assert (session_completed.data.meter_stop_wh, session_completed.data.energy_wh) == (138_500, 18_500)
     assert session_completed.data.tariff == session_started.data.tariff

@@ -2,7 +2,7 @@
 API key; a driver starts a session; the charger posts meter values with its key; the driver watches the
 energy grow and stops without a meter reading: the session is billed from the charger's last reading."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from rest_framework.test import APIClient
 
@@ -35,16 +35,29 @@ def test_charger_meter_values_drive_the_session_energy(operator_client, driver_c
     charger_client = APIClient()
     charger_client.credentials(HTTP_AUTHORIZATION=f"Api-Key {issued.json()['key']}")
 
-    # The driver plugs in and starts a session; the meter stands at 120 kWh.
-    started = driver_client.post(
-        "/api/v1/sessions",
-        {"connector_id": connector["id"], "meter_start_wh": 120_000},
+    # The operator prices its network (sessions are refused on a station without a tariff).
+    plan = operator_client.post(
+        "/api/v1/pricing/rate-plans",
+        {"name": "AC", "currency": "EUR", "energy_price_per_kwh": 35, "is_default": True},
         format="json",
-        HTTP_IDEMPOTENCY_KEY="meter-flow-start-1",
+    )
+    assert plan.status_code == 201, plan.content
+
+    # The driver plugs in; the charger reports its meter at 120 kWh; the session starts from that reading.
+    plugged = {
+        "charger_id": charger["id"],
+        "connector_id": connector["id"],
+        "ts": iso(datetime.now(UTC) - timedelta(seconds=30)),
+        "kind": "meter",
+        "energy_wh": 120_000,
+    }
+    assert charger_client.post("/api/v1/telemetry/events", plugged, format="json").status_code == 202
+    started = driver_client.post(
+        "/api/v1/sessions", {"connector_id": connector["id"]}, format="json", HTTP_IDEMPOTENCY_KEY="meter-flow-start-1"
     )
     assert started.status_code == 201, started.content
     session = started.json()
-    assert (session["status"], session["live_energy_wh"]) == ("active", None)
+    assert (session["status"], session["live_energy_wh"], session["meter_start_wh"]) == ("active", None, 120_000)
     started_at = datetime.fromisoformat(session["started_at"])
 
     # The charger reports meter values while it charges, as one batch, with its API key.
@@ -95,7 +108,7 @@ def test_charger_meter_values_drive_the_session_energy(operator_client, driver_c
 
     # Telemetry told the others once per batch, never once per reading; the session completed on that reading.
     ingested = outbox("telemetry.ingested.v1")
-    assert [e.data.count for e in ingested] == [3, 1]
+    assert [e.data.count for e in ingested] == [1, 3, 1]
     assert {str(c) for e in ingested for c in e.data.charger_ids} == {charger["id"]}
     [completed] = outbox("session.completed.v1")
     assert (completed.data.meter_stop_wh, completed.data.energy_wh) == (121_160, 1_160)

@@ -1,6 +1,7 @@
 """The order flow of the plan's success criteria, over HTTP with JWT, with the event backbone on RabbitMQ:
-an operator opens a priced station; a driver scans a connector's QR code, starts a session with its code,
-stops it with the meter reading; the invoice appears with several items; the driver checks out with a
+an operator opens a priced station; its charger reports its meter with the operator's API key; a driver scans a
+connector's QR code, starts a session with its code; the charger stops it with its meter reading; the invoice
+appears with several items; the driver checks out with a
 promotion code; the payment succeeds; the order history shows it."""
 
 import io
@@ -13,6 +14,8 @@ import pytest
 import zxingcpp
 from PIL import Image
 from rest_framework.test import APIClient
+
+from apps.reservations.models import ChargingSession
 
 PASSWORD = "correct-horse-42"  # what the make_user fixture gives everyone
 
@@ -91,7 +94,21 @@ def test_scan_charge_invoice_checkout_with_a_promotion(bus, operator_user, outbo
         format="json",
     )
     assert promotion.status_code == 201, promotion.content
-    bus.settle()  # pricing and reservations have learned about the station from its events
+    bus.settle()  # pricing, reservations and telemetry have learned about the station from its events
+
+    # The charger holds its operator's API key and reports its meter (1,234.5 kWh so far).
+    key = operator.post("/api/v1/auth/api-keys", {"name": "HH charger"}, format="json")
+    assert key.status_code == 201, key.content
+    charger = APIClient()
+    charger.credentials(HTTP_AUTHORIZATION=f"Api-Key {key.json()['key']}")
+    reading = {
+        "charger_id": station.json()["chargers"][0]["id"],
+        "connector_id": connector_id,
+        "ts": datetime.now(UTC).isoformat(),
+        "kind": "meter",
+        "energy_wh": 1_234_500,
+    }
+    assert charger.post("/api/v1/telemetry/events", reading, format="json").status_code == 202
 
     # The driver scans the connector's QR code and starts charging with the code.
     qr = operator.get(f"/api/v1/connectors/{connector_id}/qr")
@@ -109,11 +126,10 @@ def test_scan_charge_invoice_checkout_with_a_promotion(bus, operator_user, outbo
     assert (draft[0]["session_id"], draft[0]["status"]) == (session["id"], "draft")
     assert draft[0]["hold_amount"] > 0
 
-    # The driver stops it with the meter reading: 18.5 kWh.
-    meter_start = session.get("meter_start_wh", 0)
-    stopped = driver.post(
-        f"/api/v1/sessions/{session['id']}/stop", {"meter_stop_wh": meter_start + 18_500}, format="json"
-    )
+    # An hour later the charger stops it with its meter reading: 18.5 kWh.
+    assert session["meter_start_wh"] == 1_234_500
+    ChargingSession.objects.filter(id=session["id"]).update(started_at=datetime.now(UTC) - timedelta(hours=1))
+    stopped = charger.post(f"/api/v1/sessions/{session['id']}/stop", {"meter_stop_wh": 1_253_000}, format="json")
     assert stopped.status_code == 200, stopped.content
     assert stopped.json()["energy_wh"] == 18_500
 

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from apps.notifications.models import Notification
 from evcharge.contracts.billing import InvoiceGenerated, PaymentFailed, PaymentSucceeded
-from evcharge.contracts.pricing import DEFAULT_TARIFF
+from evcharge.contracts.pricing import TariffSnapshot
 from evcharge.contracts.reservations import (
     ReservationCancelled,
     ReservationCreated,
@@ -19,6 +19,16 @@ from evcharge.events import publish
 from evcharge.events.dispatch import DUPLICATE, deliver
 
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+
+TARIFF = TariffSnapshot(
+    rate_plan_id=None,
+    currency="EUR",
+    energy_price_per_kwh=39,
+    time_price_per_min=0,
+    session_fee=0,
+    idle_fee_per_min=0,
+    idle_grace_min=0,
+)
 
 
 def emit(*events):
@@ -44,7 +54,7 @@ def session_started(user_id, connector_id=None, session_id=None):
         reservation_id=None,
         meter_start_wh=0,
         started_at=NOW,
-        tariff=DEFAULT_TARIFF,
+        tariff=TARIFF,
     )
 
 
@@ -63,7 +73,7 @@ def session_completed(started: SessionStarted, energy_wh=12345):
         started_at=NOW,
         ended_at=NOW + timedelta(minutes=42),
         charging_ended_at=None,
-        tariff=DEFAULT_TARIFF,
+        tariff=TARIFF,
     )
 
 

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from evcharge.contracts import pricing, telemetry
 from evcharge.contracts.adminconfig import StationConfigUpdated, StationSettings
+from evcharge.contracts.pricing import TariffSnapshot
 from evcharge.contracts.stations import ChargerInfo, ConnectorInfo, Location, StationCreated
 from evcharge.contracts.telemetry import MeterReading
 from evcharge.events import publish
@@ -32,11 +33,35 @@ def window(start_in_minutes: float, length_minutes: float = 60) -> dict:
     return {"starts_at": iso(starts_at), "ends_at": iso(starts_at + timedelta(minutes=length_minutes))}
 
 
+TEST_TARIFF = TariffSnapshot(
+    rate_plan_id=uuid.UUID("22222222-2222-4222-8222-222222222222"),
+    currency="EUR",
+    energy_price_per_kwh=39,
+    time_price_per_min=0,
+    session_fee=0,
+    idle_fee_per_min=0,
+    idle_grace_min=0,
+)
+
+
+class FakePricing:
+    def __init__(self, tariff=TEST_TARIFF, error=None):
+        self.tariff, self.error, self.calls = tariff, error, []
+
+    def tariff_snapshot(self, *, station_id, connector_type, at):
+        self.calls.append((station_id, connector_type))
+        if self.error:
+            raise self.error
+        return self.tariff
+
+
 @pytest.fixture(autouse=True)
-def _no_pricing_or_telemetry(monkeypatch):
-    """Whatever other contexts register, these tests start from 'no pricing, no telemetry' (the defaults)."""
-    monkeypatch.setattr(pricing._slot, "_implementation", None)
+def fake_pricing(monkeypatch) -> FakePricing:
+    """Whatever other contexts register, these tests start from 'pricing knows one tariff, no telemetry'."""
+    fake = FakePricing()
+    monkeypatch.setattr(pricing._slot, "_implementation", fake)
     monkeypatch.setattr(telemetry._slot, "_implementation", None)
+    return fake
 
 
 @pytest.fixture
@@ -109,16 +134,26 @@ def set_station_settings():
 
 
 class FakeTelemetry:
-    def __init__(self):
-        self.readings: dict[uuid.UUID, MeterReading] = {}
+    """The charger's meter readings as the telemetry facade would answer them."""
 
-    def record(self, connector_id: uuid.UUID, energy_wh: int, *, ts: datetime | None = None) -> None:
-        self.readings[connector_id] = MeterReading(
-            connector_id=connector_id, energy_wh=energy_wh, ts=ts or datetime.now(UTC)
-        )
+    def __init__(self):
+        self.history: dict[uuid.UUID, list[MeterReading]] = {}
+
+    @property
+    def readings(self) -> dict[uuid.UUID, MeterReading]:
+        return {connector_id: readings[-1] for connector_id, readings in self.history.items() if readings}
+
+    def record(self, connector_id: uuid.UUID, energy_wh: int, *, ts: datetime | None = None) -> MeterReading:
+        reading = MeterReading(connector_id=connector_id, energy_wh=energy_wh, ts=ts or datetime.now(UTC))
+        self.history.setdefault(connector_id, []).append(reading)
+        self.history[connector_id].sort(key=lambda r: r.ts)
+        return reading
 
     def last_meter_reading(self, *, connector_id):
         return self.readings.get(connector_id)
+
+    def first_meter_reading(self, *, connector_id, since):
+        return next((r for r in self.history.get(connector_id, []) if r.ts >= since), None)
 
 
 @pytest.fixture
@@ -146,3 +181,16 @@ def reserve():
         )
 
     return make
+
+
+def backdate(session_id, *, minutes: float) -> None:
+    """Time passes: the session started `minutes` earlier than it did."""
+    from apps.reservations.models import ChargingSession
+
+    ChargingSession.objects.filter(id=session_id).update(started_at=datetime.now(UTC) - timedelta(minutes=minutes))
+
+
+@pytest.fixture
+def charger_client(client_for, api_key_for, operator_org):
+    """The station's charger: its operator's API key."""
+    return client_for(api_key=api_key_for(operator_org))

@@ -37,3 +37,73 @@ def test_admin_cancels_through_the_service(staff_browser, driver_client, connect
     assert response.status_code == 302
     assert Reservation.objects.get(id=reservation_id).status == "cancelled"
     assert len(outbox("reservation.cancelled.v1")) == 1
+
+
+def _awaiting_session(driver_client, connector_id, start_session) -> str:
+    from datetime import UTC, datetime, timedelta
+
+    from apps.reservations.models import ChargingSession
+
+    session_id = start_session(driver_client, connector_id).json()["id"]
+    ChargingSession.objects.filter(id=session_id).update(started_at=datetime.now(UTC) - timedelta(hours=1))
+    assert driver_client.post(f"/api/v1/sessions/{session_id}/stop", {}, format="json").json()["meter_pending"]
+    return session_id
+
+
+def test_admin_settles_through_the_service(staff_browser, driver_client, connector_id, start_session, outbox):
+    from apps.reservations.models import ChargingSession
+
+    session_id = _awaiting_session(driver_client, connector_id, start_session)
+    url = "/admin/reservations/chargingsession/"
+    assert session_id in staff_browser.get(url, {"energy_status__exact": "awaiting_meter"}).content.decode()
+    form = staff_browser.post(url, {"action": "settle_sessions", "_selected_action": [session_id]})
+    assert form.status_code == 200 and b"energy_wh" in form.content  # the intermediate form
+    refused = staff_browser.post(
+        url, {"action": "settle_sessions", "_selected_action": [session_id], "apply": "1", "energy_wh": "5000"}
+    )
+    assert refused.status_code == 200  # no reason: the form again
+    assert ChargingSession.objects.get(id=session_id).energy_status == "awaiting_meter"
+    done = staff_browser.post(
+        url,
+        {
+            "action": "settle_sessions",
+            "_selected_action": [session_id],
+            "apply": "1",
+            "energy_wh": "5000",
+            "reason": "charger replaced",
+        },
+    )
+    assert done.status_code == 302
+    session = ChargingSession.objects.get(id=session_id)
+    assert (session.energy_status, session.energy_wh, session.settlement_reason) == (
+        "settled",
+        5000,
+        "charger replaced",
+    )
+    [completed] = outbox("session.completed.v1")
+    assert (completed.data.energy_wh, completed.data.energy_source) == (5000, "settled")
+
+
+def test_operator_staff_see_and_settle_only_their_operators_sessions(
+    make_user, other_operator_org, operator_org, driver_client, connector_id, start_session, outbox
+):
+    from apps.reservations.models import ChargingSession
+
+    session_id = _awaiting_session(driver_client, connector_id, start_session)
+    stranger = make_user("operator", operator=other_operator_org)
+    browser = Client()
+    browser.force_login(stranger)
+    url = "/admin/reservations/chargingsession/"
+    page = browser.get(url)
+    if page.status_code == 200:
+        assert session_id not in page.content.decode()
+    body = {
+        "action": "settle_sessions",
+        "_selected_action": [session_id],
+        "apply": "1",
+        "energy_wh": "5000",
+        "reason": "x",
+    }
+    browser.post(url, body)
+    assert ChargingSession.objects.get(id=session_id).energy_status == "awaiting_meter"
+    assert outbox("session.completed.v1") == []

@@ -10,8 +10,8 @@ from PIL import Image
 from apps.stations.models import Connector, Station
 from evcharge.contracts import stations as stations_contract
 from evcharge.contracts.adminconfig import StationConfigUpdated, StationSettings
-from evcharge.contracts.pricing import DEFAULT_TARIFF
-from evcharge.contracts.reservations import SessionCompleted, SessionStarted
+from evcharge.contracts.pricing import TariffSnapshot
+from evcharge.contracts.reservations import SessionCompleted, SessionStarted, SessionStopped
 from evcharge.events import publish
 from tests.helpers import run_concurrently
 from tests.stations.conftest import connectors_of
@@ -129,6 +129,17 @@ def test_concurrent_identical_status_changes_publish_one_event(operator_user, be
 # --- the connector follows charging sessions (events from the reservations context) ---
 
 
+TARIFF = TariffSnapshot(
+    rate_plan_id=None,
+    currency="EUR",
+    energy_price_per_kwh=39,
+    time_price_per_min=0,
+    session_fee=0,
+    idle_fee_per_min=0,
+    idle_grace_min=0,
+)
+
+
 def _session_events(connector_id, station_id, operator_id, user_id):
     session_id = uuid.uuid4()
     started_at = datetime.now(UTC) - timedelta(minutes=30)
@@ -142,7 +153,7 @@ def _session_events(connector_id, station_id, operator_id, user_id):
         "reservation_id": None,
         "meter_start_wh": 1000,
         "started_at": started_at,
-        "tariff": DEFAULT_TARIFF,
+        "tariff": TARIFF,
     }
     started = SessionStarted(**common)
     completed = SessionCompleted(
@@ -177,6 +188,33 @@ def test_connector_status_follows_session_events(berlin, operator_org, driver, o
         ("Finishing", "Available"),
     ]
     assert all(e.data.connector_id == uuid.UUID(connector["id"]) for e in changes)
+
+
+def test_the_connector_is_free_when_the_session_stops_even_before_its_energy_is_known(
+    berlin, operator_org, driver, outbox
+):
+    connector = connectors_of(berlin)[0]
+    started, completed = _session_events(connector["id"], berlin["id"], operator_org.id, driver.id)
+    stopped = SessionStopped(
+        session_id=started.session_id,
+        connector_id=started.connector_id,
+        station_id=started.station_id,
+        user_id=started.user_id,
+        operator_id=started.operator_id,
+        ended_at=completed.ended_at,
+        energy_status="awaiting_meter",
+    )
+    for event in (started, stopped):
+        with transaction.atomic():
+            publish(event)
+    assert Connector.objects.get(id=connector["id"]).status == "Available"
+    with transaction.atomic():
+        publish(completed)  # hours later, once the charger's reading is known: nothing moves
+    assert [(e.data.old_status, e.data.new_status) for e in outbox("station.status_changed.v1")] == [
+        ("Available", "Charging"),
+        ("Charging", "Finishing"),
+        ("Finishing", "Available"),
+    ]
 
 
 def test_a_late_session_started_does_not_bring_back_charging(berlin, operator_org, driver, outbox):

@@ -174,8 +174,8 @@ def test_list_near_a_point(driver_client, three_stations):
     assert 2 < distances[0] < 3 and 25 < distances[1] < 28
     assert names(driver_client.get("/api/v1/stations", {"near": "40.75,-74.0", "radius_km": 1})) == ["Hudson Yards"]
     assert names(driver_client.get("/api/v1/stations", {"near": "0,0", "radius_km": 100})) == []
-    everything = driver_client.get("/api/v1/stations", {"near": "52.52,13.405", "radius_km": 20000})
-    assert len(names(everything)) == 3
+    wide = driver_client.get("/api/v1/stations", {"near": "52.52,13.405", "radius_km": 500})
+    assert names(wide) == ["Berlin Hbf", "Potsdam"]  # New York is 6,400 km away
 
 
 @pytest.mark.parametrize(
@@ -187,6 +187,13 @@ def test_list_near_a_point(driver_client, three_stations):
         {"near": "52,181"},
         {"near": "52,13", "radius_km": -1},
         {"near": "52,13", "radius_km": "far"},
+        {"near": "52,13", "radius_km": 20000},
+        {"near": "52,13", "radius_km": 500.01},
+        {"near": "52,13", "radius_km": 2**70},
+        {"near": "52,13", "radius_km": "nan"},
+        {"near": "52,13", "radius_km": "inf"},
+        {"near": "nan,13"},
+        {"near": f"{2**70},13"},
         {"operator_id": "not-a-uuid"},
         {"status": "sleeping"},
         {"connector_type": "SCHUKO"},
@@ -360,5 +367,36 @@ def test_listing_costs_the_same_few_queries_for_any_number_of_stations(
         )
     with django_assert_max_num_queries(4):  # count, stations, chargers, connectors
         assert len(driver_client.get("/api/v1/stations").json()["results"]) == 6
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(4):  # count, one page of stations, chargers, connectors
         assert len(driver_client.get("/api/v1/stations", {"near": "52.4,13.0", "radius_km": 30}).json()["results"]) == 6
+
+
+def test_near_loads_only_one_page_ordered_by_the_database(driver_client, operator_client, create_station):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.stations.selectors import haversine_km
+
+    for index in range(12):
+        create_station(
+            operator_client,
+            POTSDAM,
+            name=f"Ring {index:02}",
+            latitude=52.0 + index * 0.05,
+            longitude=13.0,
+            chargers=[{"serial": f"R-{index}", "max_power_kw": 22, "connectors": [{"number": 1, "type": "TYPE2"}]}],
+        )
+    with CaptureQueriesContext(connection) as queries:
+        page = driver_client.get("/api/v1/stations", {"near": "52.0,13.0", "radius_km": 500, "limit": 5}).json()
+    assert page["count"] == 12
+    assert [s["name"] for s in page["results"]] == [f"Ring {index:02}" for index in range(5)]
+    for station in page["results"]:
+        assert station["distance_km"] == pytest.approx(
+            haversine_km(52.0, 13.0, station["latitude"], station["longitude"]), abs=0.001
+        )
+    [stations_query] = [
+        q["sql"] for q in queries.captured_queries if 'FROM "stations_station"' in q["sql"] and "COUNT(" not in q["sql"]
+    ]
+    assert "LIMIT 5" in stations_query and "ORDER BY" in stations_query
+    second = driver_client.get("/api/v1/stations", {"near": "52.0,13.0", "radius_km": 500, "limit": 5, "offset": 10})
+    assert [s["name"] for s in second.json()["results"]] == ["Ring 10", "Ring 11"]

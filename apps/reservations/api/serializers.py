@@ -3,6 +3,9 @@ from rest_framework import serializers
 
 from apps.reservations import selectors
 from apps.reservations.models import ChargingSession, Reservation
+from evcharge.contracts.telemetry import MAX_METER_WH
+
+METER_FIELDS = ("meter_start_wh", "meter_stop_wh")
 
 
 class ReservationIn(serializers.Serializer):
@@ -55,15 +58,34 @@ class ReservationFilter(serializers.Serializer):
 
 class SessionFilter(ReservationFilter):
     status = serializers.ChoiceField(choices=ChargingSession.Status.values, required=False)
+    energy_status = serializers.ChoiceField(choices=ChargingSession.EnergyStatus.values, required=False)
+    awaiting_meter = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="true: only completed sessions awaiting the charger's reading; false: the others.",
+    )
+
+
+def refuse_meter_fields(data, *, allowed: tuple[str, ...] = ()) -> None:
+    """Energy is the charger's: a meter value in a person's request is a 400 naming the field."""
+    if not isinstance(data, dict):
+        return
+    sent = [name for name in METER_FIELDS if name in data and name not in allowed]
+    if sent:
+        raise serializers.ValidationError(
+            {name: ["Not accepted: the meter reading comes from the charger, never from a request."] for name in sent}
+        )
 
 
 class SessionStartIn(serializers.Serializer):
     connector_id = serializers.UUIDField(required=False)
     code = serializers.CharField(required=False, max_length=32, help_text="The connector's code, from its QR.")
     reservation_id = serializers.UUIDField(required=False, help_text="Your confirmed reservation to fulfil.")
-    meter_start_wh = serializers.IntegerField(
-        required=False, min_value=0, help_text="Default: the connector's last meter reading, else 0."
-    )
+
+    def to_internal_value(self, data):
+        refuse_meter_fields(data)
+        return super().to_internal_value(data)
 
     def validate(self, attrs):
         if ("connector_id" in attrs) == ("code" in attrs):
@@ -73,8 +95,25 @@ class SessionStartIn(serializers.Serializer):
 
 class SessionStopIn(serializers.Serializer):
     meter_stop_wh = serializers.IntegerField(
-        required=False, min_value=0, help_text="Default: the connector's last meter reading."
+        required=False,
+        min_value=0,
+        max_value=MAX_METER_WH,
+        help_text="Only the station's charger (its operator's Api-Key) may send its stop meter (cumulative Wh); "
+        "from people it is a 400. Default: the charger's reading from telemetry.",
     )
+
+    def to_internal_value(self, data):
+        refuse_meter_fields(data, allowed=("meter_stop_wh",))
+        return super().to_internal_value(data)
+
+
+class SessionSettleIn(serializers.Serializer):
+    energy_wh = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_METER_WH,
+        help_text="The energy to bill, in Wh (at most what the connector can deliver).",
+    )
+    reason = serializers.CharField(max_length=500, help_text="Why it is settled by hand; kept with the session.")
 
 
 class TariffOut(serializers.Serializer):
@@ -110,9 +149,21 @@ class SessionOut(serializers.ModelSerializer):
             "meter_start_wh",
             "meter_stop_wh",
             "energy_wh",
+            "energy_status",
+            "meter_pending",
             "live_energy_wh",
+            "settled_by",
+            "settled_at",
+            "settlement_reason",
             "tariff",
         ]
+
+    meter_pending = serializers.SerializerMethodField(
+        help_text="True while a completed session waits for the charger's reading (its invoice waits too)."
+    )
+
+    def get_meter_pending(self, session: ChargingSession) -> bool:
+        return session.energy_status == ChargingSession.EnergyStatus.AWAITING_METER
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_live_energy_wh(self, session: ChargingSession) -> int | None:

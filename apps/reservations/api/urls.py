@@ -9,4 +9,5 @@ urlpatterns = [
     path("sessions", views.SessionListStartApi.as_view(), name="sessions"),
     path("sessions/<uuid:session_id>", views.SessionDetailApi.as_view(), name="session"),
     path("sessions/<uuid:session_id>/stop", views.SessionStopApi.as_view(), name="session-stop"),
+    path("sessions/<uuid:session_id>/settle", views.SessionSettleApi.as_view(), name="session-settle"),
 ]

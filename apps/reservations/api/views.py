@@ -1,14 +1,15 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.reservations import selectors, services
 from apps.reservations.api import serializers as s
+from apps.reservations.models import ChargingSession
 from evcharge.api.authentication import JWT_OR_API_KEY
 from evcharge.api.idempotency import idempotent
 from evcharge.api.pagination import LimitOffsetPagination
-from evcharge.api.permissions import IsAnyUser, IsDriver, actor
+from evcharge.api.permissions import IsAnyUser, IsDriver, IsOperatorOrAdmin, actor
 from evcharge.errors import NotFound
 
 LIST_PARAMETERS = [
@@ -77,10 +78,23 @@ class ReservationCancelApi(APIView):
 
     permission_classes = [IsAnyUser]
 
-    @extend_schema(request=None, responses=s.ReservationOut, tags=["reservations"])
+    @extend_schema(
+        request=None,
+        responses={200: s.ReservationOut, 409: OpenApiResponse(description="The reservation is not confirmed.")},
+        tags=["reservations"],
+    )
     def post(self, request, reservation_id):
         reservation = services.reservation_cancel(reservation_id=reservation_id, by=actor(request))
         return Response(s.ReservationOut(reservation).data)
+
+
+SESSION_LIST_PARAMETERS = [
+    *LIST_PARAMETERS,
+    OpenApiParameter("energy_status", str, enum=ChargingSession.EnergyStatus.values),
+    OpenApiParameter(
+        "awaiting_meter", bool, description="true: sessions whose invoice waits for the charger's reading"
+    ),
+]
 
 
 class SessionListStartApi(_DriversWriteEveryoneReads, APIView):
@@ -90,7 +104,10 @@ class SessionListStartApi(_DriversWriteEveryoneReads, APIView):
     permission_classes = [IsAnyUser]
 
     @extend_schema(
-        operation_id="sessions_list", parameters=LIST_PARAMETERS, responses=s.SessionPageOut, tags=["sessions"]
+        operation_id="sessions_list",
+        parameters=SESSION_LIST_PARAMETERS,
+        responses=s.SessionPageOut,
+        tags=["sessions"],
     )
     def get(self, request):
         filters = s.SessionFilter(data=request.query_params)
@@ -99,7 +116,17 @@ class SessionListStartApi(_DriversWriteEveryoneReads, APIView):
         return _paginated(request, self, sessions, s.SessionOut)
 
     @extend_schema(
-        request=s.SessionStartIn, parameters=[IDEMPOTENCY_KEY], responses={201: s.SessionOut}, tags=["sessions"]
+        request=s.SessionStartIn,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: s.SessionOut,
+            404: OpenApiResponse(description="No such connector (id or code), or no such reservation of yours."),
+            409: OpenApiResponse(
+                description="The connector is busy, offline or reserved by someone else, you already charge, "
+                "or the station has no tariff (`no_tariff`)."
+            ),
+        },
+        tags=["sessions"],
     )
     def post(self, request):
         def start() -> Response:
@@ -124,15 +151,55 @@ class SessionDetailApi(APIView):
         return Response(s.SessionOut(session).data)
 
 
-class SessionStopApi(APIView):
-    """The driver, the station's operator (user or Api-Key), admins: stop charging. A second stop answers 409."""
+STOP_DESCRIPTION = """The driver, the station's operator (user or Api-Key), admins: stop charging. People send `{}`:
+a meter field from them is a 400 naming it. Only the station's charger (its operator's Api-Key) may send
+`meter_stop_wh`; a value below the start meter (422 `meter_below_start`) or beyond what the connector can deliver
+in the session's time (422 `meter_beyond_capacity`) is refused. Without it the stop meter is the charger's latest
+telemetry reading taken during the session; when none is known the session completes with `energy_status:
+awaiting_meter` (`meter_pending: true`) and its invoice waits until the charger's next reading arrives, or staff
+settle it. A second stop answers 409."""
 
+
+class SessionStopApi(APIView):
     permission_classes = [IsAnyUser]
     authentication_classes = JWT_OR_API_KEY
 
-    @extend_schema(request=s.SessionStopIn, responses=s.SessionOut, tags=["sessions"])
+    @extend_schema(
+        request=s.SessionStopIn,
+        responses={
+            200: s.SessionOut,
+            409: OpenApiResponse(description="Already stopped."),
+            422: OpenApiResponse(description="The charger's `meter_stop_wh` is below the start or beyond capacity."),
+        },
+        tags=["sessions"],
+        description=STOP_DESCRIPTION,
+    )
     def post(self, request, session_id):
         data = s.SessionStopIn(data=request.data)
         data.is_valid(raise_exception=True)
         session = services.session_stop(session_id=session_id, by=actor(request), **data.validated_data)
+        return Response(s.SessionOut(session).data)
+
+
+class SessionSettleApi(APIView):
+    """The station's operator staff and admins: set the energy of a completed session whose charger never
+    reported a usable reading (`energy_status: awaiting_meter`), with the reason (kept with the session). The
+    session becomes `settled` and its invoice is finalized. Any other session answers 409
+    `session_not_awaiting_meter`; more energy than the connector can deliver in the session's time, 422."""
+
+    permission_classes = [IsOperatorOrAdmin]
+
+    @extend_schema(
+        request=s.SessionSettleIn,
+        responses={
+            200: s.SessionOut,
+            409: OpenApiResponse(description="The session is not awaiting the charger's reading."),
+            422: OpenApiResponse(description="More energy than the connector can deliver in the session's time."),
+        },
+        tags=["sessions"],
+    )
+    def post(self, request, session_id):
+        data = s.SessionSettleIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = services.session_settle(session_id=session_id, by=actor(request), **data.validated_data)
         return Response(s.SessionOut(session).data)

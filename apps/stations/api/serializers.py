@@ -4,6 +4,8 @@ from apps.stations import qr, selectors
 from apps.stations.models import MAX_POWER_KW, STATION_STATUSES, Charger, Connector, Station
 from evcharge.contracts.stations import CONNECTOR_STATUSES, CONNECTOR_TYPES
 
+MAX_RADIUS_KM = 500.0
+
 STATION_STATUS_HELP = (
     "Derived from the connectors: `available` when one is Available; `occupied` when none is but one is "
     "Preparing, Charging, SuspendedEVSE, SuspendedEV, Finishing or Reserved; `faulted` when all are Faulted; "
@@ -74,7 +76,11 @@ class StationFilters(serializers.Serializer):
     )
     near = NearField(required=False, help_text="`lat,lon`: only stations within radius_km, nearest first.")
     radius_km = serializers.FloatField(
-        min_value=0.01, max_value=20000, required=False, default=10.0, help_text="With `near`; default 10."
+        min_value=0.01,
+        max_value=MAX_RADIUS_KM,
+        required=False,
+        default=10.0,
+        help_text=f"With `near`; default 10, at most {MAX_RADIUS_KM:g}.",
     )
 
 

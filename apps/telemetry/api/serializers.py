@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.telemetry.readings import KINDS
+from apps.telemetry.readings import KINDS, MAX_ENERGY_WH, NUMBER_LIMITS
 from evcharge.contracts.stations import CONNECTOR_STATUSES
 
 
@@ -18,13 +18,29 @@ class TelemetryEventIn(serializers.Serializer):
     ts = serializers.DateTimeField(help_text="RFC 3339 with zone; at most TELEMETRY_MAX_FUTURE_SECONDS ahead.")
     kind = KindField()
     energy_wh = serializers.IntegerField(
-        required=False, min_value=0, help_text="Cumulative meter reading; required for kind=meter."
+        required=False,
+        min_value=0,
+        max_value=MAX_ENERGY_WH,
+        help_text="Cumulative meter reading; required for kind=meter.",
     )
-    power_w = serializers.FloatField(required=False, help_text="Stored rounded to whole W.")
-    voltage_v = serializers.FloatField(required=False)
-    current_a = serializers.FloatField(required=False)
-    soc_pct = serializers.FloatField(required=False, min_value=0, max_value=100)
-    temperature_c = serializers.FloatField(required=False)
+    power_w = serializers.FloatField(
+        required=False,
+        min_value=NUMBER_LIMITS["power_w"][0],
+        max_value=NUMBER_LIMITS["power_w"][1],
+        help_text="Stored rounded to whole W.",
+    )
+    voltage_v = serializers.FloatField(
+        required=False, min_value=NUMBER_LIMITS["voltage_v"][0], max_value=NUMBER_LIMITS["voltage_v"][1]
+    )
+    current_a = serializers.FloatField(
+        required=False, min_value=NUMBER_LIMITS["current_a"][0], max_value=NUMBER_LIMITS["current_a"][1]
+    )
+    soc_pct = serializers.FloatField(
+        required=False, min_value=NUMBER_LIMITS["soc_pct"][0], max_value=NUMBER_LIMITS["soc_pct"][1]
+    )
+    temperature_c = serializers.FloatField(
+        required=False, min_value=NUMBER_LIMITS["temperature_c"][0], max_value=NUMBER_LIMITS["temperature_c"][1]
+    )
     error_code = serializers.CharField(required=False, max_length=50, help_text="Required for kind=fault.")
     status = serializers.ChoiceField(
         choices=CONNECTOR_STATUSES, required=False, help_text="OCPP 1.6 status; required for kind=status."
