@@ -415,16 +415,21 @@ def _checkout_begin(
     invoice = Invoice.objects.select_for_update().filter(id=invoice_id, user_id=by.user_id).first()
     if invoice is None:
         raise NotFound("No such invoice.")
+    earlier = (
+        invoice.payments.select_related("payment_method").filter(checkout_key=request_key).first()
+        if request_key
+        else None
+    )
+    if earlier is not None:  # this very request, run again (its worker died): its payment, never a second one
+        token = earlier.payment_method.token if earlier.payment_method else ""
+        return invoice, earlier, token, earlier.status == PaymentStatus.PENDING
     if invoice.status == InvoiceStatus.DRAFT:
         raise Conflict("The session is still running: the invoice can be paid once it is finalized.")
     if invoice.status == InvoiceStatus.PAID:
         raise Conflict("This invoice is already paid.", code="already_paid")
     if invoice.status != InvoiceStatus.OPEN:
         raise Conflict(f"This invoice is {invoice.status} and cannot be paid.")
-    pending = invoice.payments.select_related("payment_method").filter(status=PaymentStatus.PENDING).first()
-    if pending is not None:
-        if request_key and pending.checkout_key == request_key:  # this very request, run again after a crash
-            return invoice, pending, pending.payment_method.token if pending.payment_method else "", True
+    if invoice.payments.filter(status=PaymentStatus.PENDING).exists():
         raise Conflict("A payment of this invoice is already in progress.", code="payment_in_progress")
     method = PaymentMethod.objects.filter(id=payment_method_id, user_id=by.user_id, deleted_at__isnull=True).first()
     if method is None:

@@ -160,3 +160,18 @@ def test_the_test_gateway_answers_its_status_by_idempotency_key():
     assert gateway.payment_status(idempotency_key="k") == result
     assert gateway.charge(token="tok_visa", amount=100, currency="EUR", idempotency_key="k") == result
     assert len(TestGateway.calls("charge")) == 1
+
+
+def test_a_rerun_after_the_payment_was_settled_answers_that_payment(open_invoice, card, driver):
+    """The worker died after settling, before the response was stored: the same request run again answers
+    its payment's outcome instead of a 409 or a second charge."""
+    visa = uuid.UUID(card())
+    by = Actor(user_id=driver.id, role="driver")
+    _, first = services.invoice_checkout(
+        invoice_id=open_invoice.id, payment_method_id=visa, promotion_code=None, by=by, request_key="k3"
+    )
+    invoice, again = services.invoice_checkout(
+        invoice_id=open_invoice.id, payment_method_id=visa, promotion_code=None, by=by, request_key="k3"
+    )
+    assert (again.id, again.status, invoice.status) == (first.id, "succeeded", "paid")
+    assert len(TestGateway.calls("charge")) == 1
