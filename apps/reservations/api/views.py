@@ -52,7 +52,18 @@ class ReservationListCreateApi(_DriversWriteEveryoneReads, APIView):
         reservations = selectors.reservation_list(by=actor(request), **filters.validated_data)
         return _paginated(request, self, reservations, s.ReservationOut)
 
-    @extend_schema(request=s.ReservationIn, responses={201: s.ReservationOut}, tags=["reservations"])
+    @extend_schema(
+        request=s.ReservationIn,
+        responses={
+            201: s.ReservationOut,
+            404: OpenApiResponse(description="No such connector."),
+            409: OpenApiResponse(
+                description="Overlaps another reservation, the connector or station takes none now, or you hold "
+                "RESERVATIONS_MAX_OPEN_PER_DRIVER open ones already."
+            ),
+        },
+        tags=["reservations"],
+    )
     def post(self, request):
         data = s.ReservationIn(data=request.data)
         data.is_valid(raise_exception=True)
