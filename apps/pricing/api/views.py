@@ -155,6 +155,9 @@ class QuoteApi(APIView):
 # --- rate plans ---
 
 
+DEFAULT_PLAN_RACE = OpenApiResponse(description="Another default plan was set meanwhile (`default_plan_race`).")
+
+
 class RatePlanListCreateApi(APIView):
     """Operators (their operator's plans) and admins (all; say operator_id on create)."""
 
@@ -164,7 +167,7 @@ class RatePlanListCreateApi(APIView):
     def get(self, request):
         return _page(request, self, selectors.rate_plans_visible_to(actor(request)), s.RatePlanOut)
 
-    @extend_schema(request=s.RatePlanIn, responses={201: s.RatePlanOut}, tags=TAGS)
+    @extend_schema(request=s.RatePlanIn, responses={201: s.RatePlanOut, 409: DEFAULT_PLAN_RACE}, tags=TAGS)
     def post(self, request):
         plan = services.rate_plan_create(by=actor(request), **_validated(s.RatePlanIn, request.data))
         return Response(s.RatePlanOut(plan).data, status=status.HTTP_201_CREATED)
@@ -183,7 +186,7 @@ class RatePlanDetailApi(APIView):
     def get(self, request, plan_id):
         return Response(s.RatePlanOut(self._get(request, plan_id)).data)
 
-    @extend_schema(request=s.RatePlanPatch, responses=s.RatePlanOut, tags=TAGS)
+    @extend_schema(request=s.RatePlanPatch, responses={200: s.RatePlanOut, 409: DEFAULT_PLAN_RACE}, tags=TAGS)
     def patch(self, request, plan_id):
         changes = _validated(s.RatePlanPatch, request.data, partial=True)
         plan = services.rate_plan_update(plan_id=plan_id, by=actor(request), **changes)
