@@ -663,6 +663,12 @@ def _refund(*, invoice: Invoice, reason: str) -> None:
             )
         except GatewayError as exc:
             raise GatewayUnavailable(f"The payment gateway could not refund: {exc}. Nothing changed; retry.") from None
+        except Exception as exc:  # a timeout: the refund may or may not have happened; a retry never refunds twice
+            logger.warning("gateway refund outcome unknown", extra={"payment_id": str(payment.id), "error": str(exc)})
+            raise GatewayUnavailable(
+                "The payment gateway did not answer the refund in time. Retry: the refund is keyed to this payment, "
+                "so it never happens twice."
+            ) from None
         if not result.succeeded:
             raise Conflict(f"The payment gateway refused the refund: {result.failure_reason or result.status}.")
         payment.refund_reference = result.reference

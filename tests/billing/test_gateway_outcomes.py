@@ -175,3 +175,33 @@ def test_a_rerun_after_the_payment_was_settled_answers_that_payment(open_invoice
     )
     assert (again.id, again.status, invoice.status) == (first.id, "succeeded", "paid")
     assert len(TestGateway.calls("charge")) == 1
+
+
+class RefundTimeoutGateway(TestGateway):
+    """Refunds, then loses the answer the first time."""
+
+    lost = set()
+
+    def refund(self, **kwargs):
+        result = super().refund(**kwargs)
+        if kwargs["idempotency_key"] not in self.lost:
+            self.lost.add(kwargs["idempotency_key"])
+            raise TimeoutError("read timed out")
+        return result
+
+
+def test_a_refund_whose_answer_is_lost_is_a_502_and_a_retry_refunds_once(
+    open_invoice, card, checkout, operator_client, settings
+):
+    checkout(open_invoice.id, card())
+    settings.PAYMENT_GATEWAY = "tests.billing.test_gateway_outcomes.RefundTimeoutGateway"
+    url = f"{URL}/invoices/{open_invoice.id}/status"
+    lost = operator_client.post(url, {"status": "refunded", "reason": "broken"}, format="json")
+    assert lost.status_code == 502
+    assert lost["Content-Type"] == "application/problem+json"
+    open_invoice.refresh_from_db()
+    assert open_invoice.status == "paid"
+    retried = operator_client.post(url, {"status": "refunded", "reason": "broken"}, format="json")
+    assert retried.status_code == 200, retried.content
+    assert len(TestGateway.calls("refund")) == 1
+    assert ledger_cash_balance(open_invoice.id) == 0

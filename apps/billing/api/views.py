@@ -175,7 +175,11 @@ class InvoiceStatusApi(APIView):
 
     @extend_schema(
         request=s.InvoiceStatusIn,
-        responses={200: s.InvoiceOut, 409: OpenApiResponse(description="Not possible in the invoice's state.")},
+        responses={
+            200: s.InvoiceOut,
+            409: OpenApiResponse(description="Not possible in the invoice's state."),
+            502: OpenApiResponse(description="The gateway did not answer the refund: retry (it never refunds twice)."),
+        },
         tags=TAGS,
     )
     def post(self, request, invoice_id):
