@@ -4,7 +4,7 @@ from django.template.response import TemplateResponse
 
 from apps.reservations import selectors, services
 from apps.reservations.models import ChargingSession, Connector, Reservation, StationSettings
-from evcharge.actor import ADMIN, Actor
+from evcharge.admin_scoping import OperatorScopedMixin, admin_actor
 from evcharge.contracts.telemetry import MAX_METER_WH
 from evcharge.errors import DomainError
 
@@ -31,23 +31,11 @@ class OperatorFilter(admin.SimpleListFilter):
         return queryset.filter(operator_id=self.value()) if self.value() else queryset
 
 
-def _admin_actor(request) -> Actor:
-    """The staff member as the services see them: operator staff act for their operator only."""
-    user = request.user
-    role = ADMIN if user.is_superuser else user.role
-    return Actor(user_id=user.id, role=role, operator_id=getattr(user, "operator_id", None))
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(OperatorScopedMixin, admin.ModelAdmin):
     """Rows written by services and events only: staff look, they do not edit. Operator staff see only
-    their operator's rows."""
+    their operator's rows (actions act as them, through the services)."""
 
-    def get_queryset(self, request):
-        rows = super().get_queryset(request)
-        by = _admin_actor(request)
-        if by.is_admin:
-            return rows
-        return rows.filter(operator_id=by.operator_id) if by.is_operator and by.operator_id else rows.none()
+    operator_scope = "operator_id"
 
     def has_add_permission(self, request):
         return False
@@ -86,7 +74,7 @@ class ReservationAdmin(ReadOnlyAdmin):
         cancelled = 0
         for reservation in queryset.filter(status=Reservation.Status.CONFIRMED):
             try:
-                services.reservation_cancel(reservation_id=reservation.id, by=_admin_actor(request))
+                services.reservation_cancel(reservation_id=reservation.id, by=admin_actor(request))
                 cancelled += 1
             except DomainError as exc:
                 self.message_user(request, f"{reservation.id}: {exc.detail}", messages.WARNING)
@@ -124,7 +112,7 @@ class ChargingSessionAdmin(ReadOnlyAdmin):
         settled = 0
         for session in sessions:
             try:
-                services.session_settle(session_id=session.id, by=_admin_actor(request), **form.cleaned_data)
+                services.session_settle(session_id=session.id, by=admin_actor(request), **form.cleaned_data)
                 settled += 1
             except DomainError as exc:
                 self.message_user(request, f"{session.id}: {exc.detail}", messages.WARNING)

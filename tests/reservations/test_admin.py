@@ -85,25 +85,32 @@ def test_admin_settles_through_the_service(staff_browser, driver_client, connect
 
 
 def test_operator_staff_see_and_settle_only_their_operators_sessions(
-    make_user, other_operator_org, operator_org, driver_client, connector_id, start_session, outbox
+    make_user, operator_org, other_operator_org, driver_client, connector_id, start_session, outbox
 ):
     from apps.reservations.models import ChargingSession
 
     session_id = _awaiting_session(driver_client, connector_id, start_session)
-    stranger = make_user("operator", operator=other_operator_org)
-    browser = Client()
-    browser.force_login(stranger)
     url = "/admin/reservations/chargingsession/"
-    page = browser.get(url)
-    if page.status_code == 200:
-        assert session_id not in page.content.decode()
-    body = {
+    settle = {
         "action": "settle_sessions",
         "_selected_action": [session_id],
         "apply": "1",
         "energy_wh": "5000",
-        "reason": "x",
+        "reason": "charger replaced",
     }
-    browser.post(url, body)
+
+    stranger = Client()
+    stranger.force_login(make_user("operator", operator=other_operator_org))
+    assert session_id not in stranger.get(url).content.decode()
+    assert stranger.get(f"{url}{session_id}/change/").status_code == 404
+    stranger.post(url, settle)
     assert ChargingSession.objects.get(id=session_id).energy_status == "awaiting_meter"
-    assert outbox("session.completed.v1") == []
+
+    own = Client()
+    own_staff = make_user("operator", operator=operator_org)
+    own.force_login(own_staff)
+    assert session_id in own.get(url).content.decode()
+    assert own.post(url, settle).status_code == 302
+    session = ChargingSession.objects.get(id=session_id)
+    assert (session.energy_status, session.settled_by) == ("settled", own_staff.id)
+    assert len(outbox("session.completed.v1")) == 1
