@@ -68,3 +68,8 @@ def test_qr_scale_is_bounded(operator_client, berlin, value):
     connector = connectors_of(berlin)[0]
     response = operator_client.get(f"/api/v1/connectors/{connector['id']}/qr", {"scale": value})
     assert_problem(response, 400, fields=("scale",))
+
+
+@pytest.mark.parametrize("param", ["limit", "offset"])
+def test_paging_numbers(driver_client, param):
+    assert_problem(driver_client.get("/api/v1/stations", {param: 2**70}), 400, fields=(param,))
