@@ -215,7 +215,13 @@ def test_apply_records_a_redemption_and_is_idempotent(
 
 @pytest.mark.parametrize(
     "forged",
-    [{"amount": 1_000_000_000}, {"currency": "USD"}, {"amount": 1_000_000_000, "currency": "EUR"}, {"user_id": None}],
+    [
+        {"amount": 1_000_000_000},
+        {"amount": 2**70},
+        {"currency": "USD"},
+        {"amount": 1_000_000_000, "currency": "EUR"},
+        {"user_id": None},
+    ],
 )
 def test_a_clients_figures_are_refused(operator_org, make_promotion, driver_client, driver, make_invoice, forged):
     promotion = make_promotion(operator_org.id, code="TEN")
@@ -403,3 +409,22 @@ def test_promotion_row_counts_only_active_redemptions(operator_org, make_promoti
     apply("COUNT")
     facade().release_promotion(redemption_id=first.redemption_id)
     assert Promotion.objects.get(id=promotion.id).redemptions_count == 1
+
+
+@pytest.mark.postgres
+def test_concurrent_http_applies_by_many_drivers_with_k_uses_left_exactly_k_succeed(
+    operator_org, make_promotion, make_user, client_for, make_invoice
+):
+    promotion = make_promotion(operator_org.id, code="HTTPRUSH", max_redemptions=3)
+    drivers = [make_user("driver") for _ in range(8)]
+    invoices = [make_invoice(user_id=d.id, operator_id=operator_org.id, total=1_000) for d in drivers]
+    clients = [client_for(d) for d in drivers]
+
+    def post(i):
+        return clients[i].post(APPLY, {"code": "HTTPRUSH", "reference": str(invoices[i].id)}, format="json")
+
+    statuses = sorted(r.status_code for r in run_concurrently(post, 8))
+    assert statuses == [201] * 3 + [422] * 5, statuses
+    promotion.refresh_from_db()
+    assert promotion.redemptions_count == 3
+    assert Redemption.objects.filter(promotion=promotion, status="active").count() == 3
