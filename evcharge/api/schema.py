@@ -115,6 +115,9 @@ class AutoSchema(openapi.AutoSchema):
         operation["responses"] = dict(sorted(responses.items()))
 
 
+_PAGING = {("limit", "query"), ("offset", "query")}
+
+
 def _resolve(schema: dict, components: dict) -> dict:
     ref = schema.get("$ref", "")
     if ref.startswith("#/components/schemas/"):
@@ -126,7 +129,6 @@ def postprocess_paging(result, generator, request, public):
     """Every GET answering a page ({count, next, previous, results}) takes the same validated limit/offset."""
     components = result.get("components", {}).get("schemas", {})
     paginator = LimitOffsetPagination()
-    canonical = paging_parameters(paginator.default_limit, paginator.max_limit, paginator.max_offset)
     for item in result.get("paths", {}).values():
         operation = item.get("get")
         if not operation:
@@ -136,7 +138,8 @@ def postprocess_paging(result, generator, request, public):
         if not {"count", "results"} <= set(page.get("properties", {})):
             continue
         others = [p for p in operation.get("parameters", []) if (p["name"], p["in"]) not in _PAGING]
-        operation["parameters"] = sorted(others + canonical, key=lambda p: (p["in"] != "path", p["name"]))
+        paging = paging_parameters(paginator.default_limit, paginator.max_limit, paginator.max_offset)
+        operation["parameters"] = sorted(others + paging, key=lambda p: (p["in"] != "path", p["name"]))
         responses = operation["responses"]
         if "400" not in responses:
             responses["400"] = {
@@ -145,6 +148,3 @@ def postprocess_paging(result, generator, request, public):
             }
             operation["responses"] = dict(sorted(responses.items()))
     return result
-
-
-_PAGING = {("limit", "query"), ("offset", "query")}
