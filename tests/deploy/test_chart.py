@@ -309,3 +309,15 @@ def test_production_takes_the_cache_and_the_gateway_from_its_secret_not_a_defaul
 def test_dev_chooses_the_test_gateway_by_name():
     config = by_kind(render(VALUE_SETS["dev"]), "ConfigMap")["evcharge"]["data"]
     assert config["PAYMENT_GATEWAY"] == "apps.billing.gateways.TestGateway"
+
+
+def test_in_production_only_the_ingress_controller_and_prometheus_reach_the_web_pods():
+    manifests = render(VALUE_SETS["production"])
+    policy = by_kind(manifests, "NetworkPolicy")["evcharge-web"]["spec"]
+    assert policy["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "web"
+    assert policy["policyTypes"] == ["Ingress"]
+    [rule] = policy["ingress"]
+    sources = {peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for peer in rule["from"]}
+    assert sources == {"ingress-nginx", "monitoring"}
+    assert rule["ports"] == [{"port": "http", "protocol": "TCP"}]
+    assert not by_kind(render(VALUE_SETS["dev"]), "NetworkPolicy")
