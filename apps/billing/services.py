@@ -119,6 +119,7 @@ def invoice_complete_session(*, completed: SessionCompleted) -> Invoice:
     invoice.started_at = completed.started_at
     invoice.ended_at = completed.ended_at
     invoice.charging_ended_at = completed.charging_ended_at
+    invoice.meter_start_wh = completed.meter_start_wh  # the charger's, learned only after the start at times
     invoice.meter_stop_wh = completed.meter_stop_wh
     invoice.energy_wh = completed.energy_wh
     invoice.save()

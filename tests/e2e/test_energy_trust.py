@@ -180,3 +180,16 @@ def test_a_station_pricing_has_no_tariff_for_refuses_sessions(operator_client, d
     assert response.json()["code"] == "no_tariff"
     assert outbox("session.started.v1") == []
     assert driver_client.get("/api/v1/billing/invoices").json()["count"] == 0
+
+
+def test_a_start_meter_learned_after_the_start_reaches_the_invoice(site, driver_client):
+    from apps.billing.models import Invoice
+
+    session = site.start(driver_client)  # the charger has reported nothing yet
+    site.report(5_000, at=datetime.now(UTC) - timedelta(minutes=30))
+    site.report(25_000, at=datetime.now(UTC) - timedelta(minutes=1))
+    driver_client.post(f"/api/v1/sessions/{session['id']}/stop", {}, format="json")
+
+    invoice = Invoice.objects.get(session_id=session["id"])
+    assert (invoice.meter_start_wh, invoice.meter_stop_wh, invoice.energy_wh) == (5_000, 25_000, 20_000)
+    assert _energy_amount(_invoice(driver_client, session["id"])) == 20 * PRICE_PER_KWH
