@@ -218,6 +218,7 @@ def test_operator_staff_see_only_their_operators_rows_in_every_admin(world, oper
         "/admin/telemetry/charger/",
         "/admin/adminconfig/stationsettings/",
         "/admin/reporting/stationdim/",
+        "/admin/reservations/connector/",
     ):
         assert page in shown, page
     assert mine["org"].name in pages["/admin/identity/operator/"][1]
