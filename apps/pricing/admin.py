@@ -2,6 +2,7 @@
 API (pricing.rule.updated.v1 published, every process's quote cache invalidated); operator staff see and
 change only their operator's."""
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Count, Q
 
@@ -15,6 +16,7 @@ from apps.pricing.models import (
     Redemption,
     StationPlanAssignment,
 )
+from evcharge import money
 from evcharge.admin_scoping import (
     OperatorScopedAdmin,
     OperatorScopedInlineMixin,
@@ -39,6 +41,16 @@ PROMOTION_CREATE_FIELDS = [
     "max_per_user",
 ]
 PROMOTION_CHANGE_FIELDS = ["active", "valid_to", "max_redemptions", "max_per_user"]
+
+
+class CurrencyCheckedForm(forms.ModelForm):
+    """The one currency table (evcharge.money), as over the API: ISO 4217 codes in circulation only."""
+
+    def clean_currency(self):
+        currency = (self.cleaned_data.get("currency") or "").strip().upper()
+        if currency and not money.is_currency(currency):
+            raise forms.ValidationError("Not an ISO 4217 currency in circulation.")
+        return currency or None
 
 
 def _read_only_fields(model, but=()) -> list[str]:
@@ -75,6 +87,7 @@ class RuleInline(OperatorScopedInlineMixin, admin.TabularInline):
 
 @admin.register(RatePlan)
 class RatePlanAdmin(ServiceSaveMixin, _OperatorOnAdd, OperatorScopedAdmin):
+    form = CurrencyCheckedForm
     operator_scope = "operator_id"
     operator_may_change = True
     list_display = [
@@ -144,6 +157,7 @@ class RedemptionInline(OperatorScopedInlineMixin, admin.TabularInline):
 class PromotionAdmin(ServiceSaveMixin, _OperatorOnAdd, OperatorScopedAdmin):
     """Created with its rules; afterwards only switched off, moved in its end or limits (as over the API)."""
 
+    form = CurrencyCheckedForm
     operator_scope = "operator_id"
     operator_may_change = True
     list_display = [

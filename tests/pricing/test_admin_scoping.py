@@ -159,3 +159,12 @@ def test_operator_staff_create_a_promotion_through_the_service(staff, operator_o
     assert created.status_code == 302, created.content.decode()[:3000]
     promotion = Promotion.objects.get()
     assert (promotion.code_key, promotion.value, promotion.operator_id) == ("SUMMER", 15, operator_org.id)
+
+
+def test_a_made_up_currency_is_refused_in_the_admin(staff, operator_org, make_plan, outbox):
+    plan = make_plan(operator_org.id, name="Everyday")
+    before = len(outbox("pricing.rule.updated.v1"))
+    response = staff.post(f"/admin/pricing/rateplan/{plan.id}/change/", {**PLAN_FIELDS, "currency": "ZZZ", **NO_RULES})
+    assert response.status_code == 200 and "ISO 4217" in response.content.decode()
+    assert RatePlan.objects.get(id=plan.id).currency == "EUR"
+    assert len(outbox("pricing.rule.updated.v1")) == before
