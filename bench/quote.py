@@ -34,6 +34,7 @@ SERVER_ENV = {
     "DJANGO_SETTINGS_MODULE": "evcharge.settings",
     "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/evcharge_pricing"),
     "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghij"),
+    "PAYMENT_GATEWAY": "apps.billing.gateways.TestGateway",  # named: there is no default outside embedded mode
     "DEBUG": "false",
     "SECURE_SSL_REDIRECT": "false",
     "ALLOWED_HOSTS": "127.0.0.1,localhost",

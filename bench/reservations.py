@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evcharge.settings")
 os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production-0123456789")
+os.environ.setdefault("PAYMENT_GATEWAY", "apps.billing.gateways.TestGateway")  # named: no default outside embedded
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 

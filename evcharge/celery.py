@@ -1,6 +1,6 @@
 import os
 
-from celery import Celery
+from celery import Celery, bootsteps
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evcharge.settings")
 
@@ -9,6 +9,23 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # The event bus's consumer of the contexts' queues (EVENTS_CONSUMERS picks them; EVENTS_TRANSPORT=rabbitmq).
 app.steps["consumer"].add("evcharge.events.consumer:EventConsumerStep")
+
+
+class StartupChecks(bootsteps.Step):
+    """A worker with a system check error stops before it consumes anything (a signal handler's error would
+    only be logged)."""
+
+    def __init__(self, worker, **kwargs):
+        import django
+
+        django.setup()  # done already by Celery's Django fixup in a worker; a no-op then
+        from evcharge.platform.startup import refuse_to_start_on_check_errors
+
+        refuse_to_start_on_check_errors()
+        super().__init__(worker, **kwargs)
+
+
+app.steps["worker"].add(StartupChecks)
 
 
 def register_periodic(name: str, task: str, *, seconds: float, **options) -> None:

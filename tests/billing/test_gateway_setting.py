@@ -51,3 +51,23 @@ def test_the_embedded_mode_still_pays_with_the_test_gateway():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "apps.billing.gateways.TestGateway"
+
+
+SERVING_PROCESSES = {
+    "gunicorn/uwsgi (evcharge.wsgi)": "import evcharge.wsgi",
+    "an ASGI server (evcharge.asgi)": "import evcharge.asgi",
+    "a Celery worker": "from evcharge.celery import app, StartupChecks\n"
+    "assert StartupChecks in app.steps['worker']\n"
+    "StartupChecks(None)",
+}
+
+
+@pytest.mark.parametrize("start", SERVING_PROCESSES.values(), ids=SERVING_PROCESSES.keys())
+def test_serving_processes_refuse_to_start_without_it(start):
+    refused = run_python(start, clean_env(**WITHOUT_GATEWAY, DEBUG="false"))
+    assert refused.returncode != 0
+    assert "PAYMENT_GATEWAY" in refused.stderr
+
+    env = clean_env(**WITHOUT_GATEWAY, DEBUG="false", PAYMENT_GATEWAY="apps.billing.gateways.TestGateway")
+    started = run_python(start, env)
+    assert started.returncode == 0, started.stderr
