@@ -295,10 +295,10 @@ TELEMETRY_HEALTH_SWEEP_SECONDS = env.float("TELEMETRY_HEALTH_SWEEP_SECONDS", def
 TELEMETRY_RETENTION_DAYS = env.int("TELEMETRY_RETENTION_DAYS", default=30)
 TELEMETRY_ROLLUP_RETENTION_DAYS = env.int("TELEMETRY_ROLLUP_RETENTION_DAYS", default=730)
 TELEMETRY_MAINTENANCE_SECONDS = env.float("TELEMETRY_MAINTENANCE_SECONDS", default=3600.0)
-
-# --- event bus: RabbitMQ transport, relay lease, consumers (evcharge/events) ---
 TELEMETRY_MAX_BODY_BYTES = env.int("TELEMETRY_MAX_BODY_BYTES", default=2 * 1024 * 1024)
 API_MAX_BODY_BYTES_BY_PATH = {"/api/v1/telemetry/events": TELEMETRY_MAX_BODY_BYTES}
+
+# --- event bus: RabbitMQ transport, relay lease, consumers (evcharge/events) ---
 EVENTS_BROKER_URL = env.str("EVENTS_BROKER_URL", default="") or CELERY_BROKER_URL  # default: the Celery broker
 EVENTS_CONNECT_TIMEOUT = env.float("EVENTS_CONNECT_TIMEOUT", default=5.0)
 EVENTS_CONFIRM_TIMEOUT = env.float("EVENTS_CONFIRM_TIMEOUT", default=30.0)
