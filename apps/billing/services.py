@@ -168,21 +168,23 @@ def _finalize(invoice: Invoice) -> None:
     invoice.status = InvoiceStatus.OPEN
     invoice.finalized_at = timezone.now()
     invoice.save()
-    publish(
-        InvoiceGenerated(
-            invoice_id=invoice.id,
-            session_id=invoice.session_id,
-            user_id=invoice.user_id,
-            station_id=invoice.station_id,
-            operator_id=invoice.operator_id,
-            currency=invoice.currency,
-            subtotal_amount=invoice.subtotal_amount,
-            discount_amount=invoice.discount_amount,
-            total_amount=invoice.total_amount,
-            energy_wh=invoice.energy_wh or 0,
-        )
-    )
+    publish(InvoiceGenerated(**_invoice_money(invoice), energy_wh=invoice.energy_wh or 0))
     _invoice_updated(invoice, reason="finalized")
+
+
+def _invoice_money(invoice: Invoice) -> dict:
+    """What every invoice event says of the invoice: whose, where, and its totals."""
+    return {
+        "invoice_id": invoice.id,
+        "session_id": invoice.session_id,
+        "user_id": invoice.user_id,
+        "station_id": invoice.station_id,
+        "operator_id": invoice.operator_id,
+        "currency": invoice.currency,
+        "subtotal_amount": invoice.subtotal_amount,
+        "discount_amount": invoice.discount_amount,
+        "total_amount": invoice.total_amount,
+    }
 
 
 def _invoice_updated(invoice: Invoice, *, reason: str) -> None:
@@ -194,16 +196,8 @@ def _invoice_updated(invoice: Invoice, *, reason: str) -> None:
     invoice.save(update_fields=["version", "updated_at"])
     publish(
         InvoiceUpdated(
-            invoice_id=invoice.id,
-            session_id=invoice.session_id,
-            user_id=invoice.user_id,
-            station_id=invoice.station_id,
-            operator_id=invoice.operator_id,
+            **_invoice_money(invoice),
             status=invoice.status,
-            currency=invoice.currency,
-            subtotal_amount=invoice.subtotal_amount,
-            discount_amount=invoice.discount_amount,
-            total_amount=invoice.total_amount,
             paid_amount=ledger_cash_balance(invoice.id),
             version=invoice.version,
             reason=reason,
