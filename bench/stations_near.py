@@ -8,8 +8,9 @@ and two connectors) spread over Europe, then times, for the same random query po
 - raw SQL: one hand-written query computing the haversine distance for every row in the database
   (no ORM, no chargers): the floor a "just ask the database" approach costs;
 - naive: every station loaded through the ORM and filtered by distance in Python;
-- ours: selectors.station_list(near=...) — a latitude/longitude box the location index can use,
-  the exact distance in Python, chargers and connectors prefetched (what GET /stations serves).
+- ours: selectors.station_list(near=...) — a latitude/longitude box the location index can use, then the
+  exact distance, its filter and the order computed by the database, chargers and connectors prefetched
+  (what GET /stations serves, which then loads one page of it).
 
 It prints the median milliseconds per query of each and the ratios. The rows are deleted afterwards.
 Knobs (environment): BENCH_STATIONS, BENCH_QUERIES (default 50), BENCH_RADIUS_KM (default 25).
