@@ -1,6 +1,8 @@
 """Billing: the checkout service (row lock, pending payment, test-gateway charge outside the lock, settlement
-with two ledger legs, invoice paid, outbox row) vs a raw baseline doing the same writes in one transaction
-with plain SQL, same run; and how a contended invoice is decided.
+with two ledger legs, invoice paid and its version bumped, outbox rows for payment.succeeded.v1 and
+invoice.updated.v1) vs a raw baseline doing the payment, ledger and invoice writes in one transaction with
+plain SQL (it leaves out the gateway call, the idempotency bookkeeping and the outbox rows), same run; and how
+a contended invoice is decided.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/evcharge_billing .venv/bin/python bench/billing_checkout.py
 
@@ -108,8 +110,8 @@ def run_raw(invoices, method_id, user_id) -> float:
             cursor.execute(
                 "INSERT INTO billing_payment (id, invoice_id, user_id, payment_method_id, status, amount, currency,"
                 " discount_amount, promotion_code, gateway, gateway_reference, refund_reference, failure_reason,"
-                " created_at, completed_at) VALUES (%s, %s, %s, %s, 'succeeded', %s, 'EUR', 0, '', 'test',"
-                " 'raw', '', '', now(), now())",
+                " checkout_key, created_at, completed_at) VALUES (%s, %s, %s, %s, 'succeeded', %s, 'EUR', 0, '',"
+                " 'test', 'raw', '', '', '', now(), now())",
                 [payment_id, invoice.id, user_id, method_id, invoice.total_amount],
             )
             for account, amount in (("gateway_cash", invoice.total_amount), ("sales", -invoice.total_amount)):

@@ -12,6 +12,9 @@ and two connectors) spread over Europe, then times, for the same random query po
   exact distance, its filter and the order computed by the database, chargers and connectors prefetched
   (what GET /stations serves, which then loads one page of it).
 
+- page: what GET /stations?near=… answers: the first page (PAGE, 50) of ours, nearest first, against raw SQL
+  ordering by the same distance with LIMIT PAGE (ids only: no prefetch).
+
 It prints the median milliseconds per query of each and the ratios. The rows are deleted afterwards.
 Knobs (environment): BENCH_STATIONS, BENCH_QUERIES (default 50), BENCH_RADIUS_KM (default 25).
 """
@@ -45,15 +48,18 @@ from apps.stations.models import Charger, Connector, Station  # noqa: E402
 STATIONS = int(os.environ.get("BENCH_STATIONS", 20000))
 QUERIES = int(os.environ.get("BENCH_QUERIES", 50))
 RADIUS_KM = float(os.environ.get("BENCH_RADIUS_KM", 25))
+PAGE = 50
 OPERATOR_ID = uuid.UUID("00000000-0000-4000-8000-0000000be4c4")
 
-RAW_SQL = """
-SELECT id FROM stations_station
-WHERE 2 * 6371.0088 * asin(least(1, sqrt(
+DISTANCE_SQL = """2 * 6371.0088 * asin(least(1, sqrt(
     power(sin(radians(latitude - %(lat)s) / 2), 2)
     + cos(radians(%(lat)s)) * cos(radians(latitude)) * power(sin(radians(longitude - %(lon)s) / 2), 2)
-))) <= %(radius)s
-"""
+)))"""
+RAW_SQL = f"SELECT id FROM stations_station WHERE {DISTANCE_SQL} <= %(radius)s"
+RAW_PAGE_SQL = (
+    f"SELECT id FROM (SELECT id, {DISTANCE_SQL} AS d FROM stations_station) hits "
+    "WHERE d <= %(radius)s ORDER BY d LIMIT %(page)s"
+)
 
 
 def seed(rng: random.Random) -> None:
@@ -101,6 +107,21 @@ def raw_sql(lat: float, lon: float) -> int:
         return len(cursor.fetchall())
 
 
+def raw_sql_page(lat: float, lon: float) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(RAW_PAGE_SQL, {"lat": lat, "lon": lon, "radius": RADIUS_KM, "page": PAGE})
+        return len(cursor.fetchall())
+
+
+def ours_page(lat: float, lon: float) -> int:
+    near = selectors.Near(latitude=lat, longitude=lon, radius_km=RADIUS_KM)
+    stations = list(selectors.station_list(near=near)[:PAGE])
+    for station in stations:
+        for charger in station.chargers.all():
+            list(charger.connectors.all())
+    return len(stations)
+
+
 def naive(lat: float, lon: float) -> int:
     return sum(
         1
@@ -129,10 +150,13 @@ def main() -> None:
         raw_ms, raw_counts = timed(raw_sql, points)
         naive_ms, naive_counts = timed(naive, points)
         ours_ms, ours_counts = timed(ours, points)
+        raw_page_ms, raw_page_counts = timed(raw_sql_page, points)
+        ours_page_ms, ours_page_counts = timed(ours_page, points)
     finally:
         Station.objects.filter(operator_id=OPERATOR_ID).delete()
     assert ours_counts == naive_counts, "ours and the naive scan disagree"
     assert ours_counts == raw_counts, "ours and the raw SQL disagree"
+    assert ours_page_counts == raw_page_counts, "the pages disagree"
     print(
         f"{STATIONS} stations, {QUERIES} queries, radius {RADIUS_KM:g} km, "
         f"{statistics.mean(ours_counts):.1f} hits/query"
@@ -142,6 +166,9 @@ def main() -> None:
     print(f"ours (box + prefetch + exact)  : {ours_ms:8.2f} ms/query")
     print(f"ratio ours / raw SQL           : {ours_ms / raw_ms:8.2f}x  (lower is better)")
     print(f"ratio naive / ours             : {naive_ms / ours_ms:8.2f}x  (speed-up over the naive scan)")
+    print(f"page of {PAGE}, raw SQL (ids)     : {raw_page_ms:8.2f} ms/query")
+    print(f"page of {PAGE}, ours (as the API) : {ours_page_ms:8.2f} ms/query")
+    print(f"ratio page ours / raw SQL      : {ours_page_ms / raw_page_ms:8.2f}x  (lower is better)")
 
 
 if __name__ == "__main__":
