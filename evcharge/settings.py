@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "apps.telemetry",
     "apps.adminconfig",
     "apps.notifications",
+    "apps.chargepoints",
 ]
 
 MIDDLEWARE = [

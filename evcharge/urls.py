@@ -16,6 +16,7 @@ API_CONTEXTS = [
     "apps.telemetry.api.urls",
     "apps.adminconfig.api.urls",
     "apps.notifications.api.urls",
+    "apps.chargepoints.api.urls",
 ]
 
 urlpatterns = [

@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar, Protocol
 from uuid import UUID
 
@@ -15,11 +16,30 @@ class UserCreated:
     role: str
 
 
+ID_TAG_STATUSES = ("Accepted", "Blocked", "Expired", "Invalid")
+"""OCPP 1.6 AuthorizationStatus values an RFID tag can have (ConcurrentTx is decided by the session, not the tag)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class IdTagInfo:
+    status: str
+    """One of ID_TAG_STATUSES; an unknown tag is Invalid."""
+    user_id: UUID | None = None
+    expires_at: datetime | None = None
+
+
 class IdentityFacade(Protocol):
     def authenticate_api_key(self, raw_key: str) -> Actor | None:
         """The actor an API key stands for, or None when unknown or revoked."""
 
     def operator_exists(self, operator_id: UUID) -> bool: ...
+
+    def authorize_id_tag(self, id_tag: str) -> IdTagInfo:
+        """What an RFID tag (or a platform-issued tag) stands for; unknown tags are Invalid."""
+
+    def id_tag_for_user(self, user_id: UUID) -> str:
+        """The user's tag for remote starts: their first active tag, else a platform-issued one (created on
+        first use, inside the caller's transaction)."""
 
 
 _slot: FacadeSlot[IdentityFacade] = FacadeSlot("identity")

@@ -1,9 +1,9 @@
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Protocol
 from uuid import UUID
 
-from evcharge.contracts._base import event_contract
+from evcharge.contracts._base import FacadeSlot, event_contract
 from evcharge.contracts.pricing import TariffSnapshot
 
 
@@ -103,3 +103,44 @@ class SessionCompleted:
     charging_ended_at: datetime | None
     """When energy stopped flowing (last meter increase); the idle fee counts from here. None = ended_at."""
     tariff: TariffSnapshot
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChargerStart:
+    """What the charger's StartTransaction says (its meter and clock are trusted for the session)."""
+
+    connector_id: UUID
+    user_id: UUID
+    meter_start_wh: int
+    started_at: datetime
+    reservation_id: UUID | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChargerStartResult:
+    session_id: UUID | None
+    """The session the transaction belongs to; None when none could start (see `refusal`)."""
+    refusal: str = ""
+    """Why no session started: "driver_busy" (answered ConcurrentTx), "connector_busy", "connector_unavailable",
+    "no_tariff"... Empty when a session started or was linked."""
+
+
+class ReservationsFacade(Protocol):
+    """What the OCPP gateway (chargepoints) asks of sessions. Each call runs in the caller's transaction."""
+
+    def session_start_from_charger(self, start: ChargerStart) -> ChargerStartResult:
+        """Links the charger's transaction to the user's pending remote-start session on that connector (one
+        session, not two), or starts a new session (the reservation when reservation_id matches)."""
+
+    def session_stop_from_charger(self, *, session_id: UUID, meter_stop_wh: int, stopped_at: datetime) -> None:
+        """Completes the session with the charger's stop meter; a session already stopped is left as it is."""
+
+    def session_cancel_pending(self, *, session_id: UUID, reason: str) -> None:
+        """Cancels a pending remote-start session (rejected, charger offline, no StartTransaction in time);
+        a session no longer pending is left as it is."""
+
+
+_slot: FacadeSlot[ReservationsFacade] = FacadeSlot("reservations")
+register = _slot.register
+facade = _slot.get
+registered = lambda: _slot.registered  # noqa: E731

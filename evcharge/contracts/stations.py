@@ -123,6 +123,18 @@ class ConnectorView:
     """The connector's own OCPP status, whatever the station's `enabled` flag says."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class ChargerView:
+    charger_id: UUID
+    serial: str
+    """The charger's serial: its OCPP charge box id."""
+    station_id: UUID
+    operator_id: UUID
+    max_power_kw: float
+    connectors: list[ConnectorInfo]
+    station_enabled: bool = True
+
+
 class StationsFacade(Protocol):
     """Connectors for the other contexts. Nobody needs to call set_connector_status for charging
     sessions: the stations context follows session.started.v1 (-> Charging) and session.stopped.v1 /
@@ -131,6 +143,13 @@ class StationsFacade(Protocol):
     def connector(self, connector_id: UUID) -> ConnectorView | None: ...
 
     def connector_by_code(self, code: str) -> ConnectorView | None: ...
+
+    def charger(self, charger_id: UUID) -> ChargerView | None: ...
+
+    def charger_by_serial(self, serial: str) -> ChargerView | None:
+        """The charger whose serial is this OCPP charge box id."""
+
+    def chargers_of_station(self, station_id: UUID) -> list[ChargerView]: ...
 
     def set_connector_status(self, *, connector_id: UUID, status: str, reason: str = "") -> None:
         """Moves a connector to an OCPP status (publishing station.status_changed.v1 if it changed).

@@ -43,12 +43,38 @@ class MeterReading:
     power_w: int | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class ChargerSample:
+    """One sampled value set from a charger (an OCPP MeterValues entry), already authenticated by the gateway."""
+
+    connector_id: UUID | None
+    ts: datetime
+    energy_wh: int | None = None
+    power_w: int | None = None
+    current_a: float | None = None
+    voltage_v: float | None = None
+    soc_pct: float | None = None
+
+
 class TelemetryFacade(Protocol):
     def last_meter_reading(self, *, connector_id: UUID) -> MeterReading | None:
         """The connector's latest meter reading (cumulative Wh), or None if none is known."""
 
     def first_meter_reading(self, *, connector_id: UUID, since: datetime) -> MeterReading | None:
         """The connector's earliest meter reading taken at or after `since`, or None if none is known."""
+
+    def record_charger_samples(self, *, charger_id: UUID, samples: list[ChargerSample]) -> None:
+        """Stores readings a charger sent over OCPP (trusted: the gateway authenticated the charger), with the
+        same effects as the telemetry API (telemetry.ingested.v1, meter state, health)."""
+
+    def record_charger_fault(
+        self, *, charger_id: UUID, connector_id: UUID | None, error_code: str, info: str, at: datetime
+    ) -> None:
+        """A fault the charger reported (OCPP StatusNotification errorCode other than NoError)."""
+
+    def record_charger_link(self, *, charger_id: UUID, connected: bool, at: datetime) -> None:
+        """The charger's OCPP link came up or went down (past the liveness window): its health follows
+        (charger.health_changed.v1 once per real change)."""
 
 
 _slot: FacadeSlot[TelemetryFacade] = FacadeSlot("telemetry")
