@@ -1,0 +1,5 @@
+"""ChargepointsFacade for the other contexts (evcharge/contracts/chargepoints.py)."""
+
+
+class ChargepointsFacadeImpl:
+    pass
