@@ -308,6 +308,9 @@ EVENTS_CONSUMERS = env.list("EVENTS_CONSUMERS", default=[])  # contexts this wor
 EVENTS_CONSUMER_PREFETCH = env.int("EVENTS_CONSUMER_PREFETCH", default=20)
 EVENTS_HANDLER_RETRY_DELAY_SECONDS = env.float("EVENTS_HANDLER_RETRY_DELAY_SECONDS", default=1.0)  # doubles
 EVENTS_OUTBOX_RETENTION_DAYS = env.int("EVENTS_OUTBOX_RETENTION_DAYS", default=7)
+EVENTS_HANDLER_MAX_ATTEMPTS_DB = env.int("EVENTS_HANDLER_MAX_ATTEMPTS_DB", default=12)  # database errors: ~1 h
+EVENTS_INBOX_RETENTION_DAYS = env.int("EVENTS_INBOX_RETENTION_DAYS", default=14)  # the dedupe horizon
+EVENTS_DEADLETTER_RETENTION_DAYS = env.int("EVENTS_DEADLETTER_RETENTION_DAYS", default=30)
 EVENTS_METRICS_PORT = env.int("EVENTS_METRICS_PORT", default=0)  # a worker's own /metrics port; 0 = none
 
 # --- billing ---
@@ -315,3 +318,15 @@ PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="") or ("apps.billing.gatew
 BILLING_HOLD_ESTIMATE_WH = env.int("BILLING_HOLD_ESTIMATE_WH", default=20000)
 BILLING_HOLD_ESTIMATE_MINUTES = env.int("BILLING_HOLD_ESTIMATE_MINUTES", default=60)
 BILLING_PENDING_PAYMENT_TIMEOUT_SECONDS = env.int("BILLING_PENDING_PAYMENT_TIMEOUT_SECONDS", default=300)
+
+# --- OCPP gateway (apps/chargepoints/gateway; `manage.py ocpp_gateway`) ---
+OCPP_HOST = env.str("OCPP_HOST", default="0.0.0.0")  # noqa: S104  (a server listening on every interface)
+OCPP_PORT = env.int("OCPP_PORT", default=9000)
+OCPP_INSTANCE_ID = env.str("OCPP_INSTANCE_ID", default="")  # empty: hostname-pid
+OCPP_PING_INTERVAL_S = env.float("OCPP_PING_INTERVAL_S", default=30.0)
+OCPP_CALL_TIMEOUT_S = env.float("OCPP_CALL_TIMEOUT_S", default=30.0)
+OCPP_ALLOW_UNSECURED = env.bool("OCPP_ALLOW_UNSECURED", default=False)  # profile 0: local development only
+OCPP_TLS_CERT = env.str("OCPP_TLS_CERT", default="")
+OCPP_TLS_KEY = env.str("OCPP_TLS_KEY", default="")
+OCPP_DB_THREADS = env.int("OCPP_DB_THREADS", default=8)
+OCPP_LAST_SEEN_FLUSH_S = env.float("OCPP_LAST_SEEN_FLUSH_S", default=5.0)

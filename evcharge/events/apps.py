@@ -9,6 +9,7 @@ class EventsConfig(AppConfig):
 
     def ready(self) -> None:
         from evcharge.celery import register_periodic
+        from evcharge.events import retention  # noqa: F401  (registers its system check)
         from evcharge.events.catalog import load_contracts
         from evcharge.events.metrics import register_collector
 

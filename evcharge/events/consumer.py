@@ -8,10 +8,12 @@ the `x-evcharge-attempt` header and a per-message TTL of EVENTS_HANDLER_RETRY_DE
 (confirmed by the broker), then the failed delivery is acked; when the TTL ends RabbitMQ moves it
 back to the tail of the consumer's queue. After EVENTS_HANDLER_MAX_ATTEMPTS it goes to the
 dead-letter exchange instead, with `x-evcharge-error`, `x-evcharge-consumer` and
-`x-evcharge-attempt` headers, into `<queue>.dead`;
+`x-evcharge-attempt` headers, into `<queue>.dead` (where it expires after EVENTS_DEADLETTER_RETENTION_DAYS);
 `manage.py events_deadletters` lists and replays it. A body that is no CloudEvent is rejected
 without requeue: RabbitMQ dead-letters it into the same queue (with its `x-death` header).
-A database outage is not the event's fault: the delivery is requeued without counting an attempt.
+A database error (an outage, a statement timeout) is counted like any other failure, so one message can
+never block its queue, but with a longer budget (EVENTS_HANDLER_MAX_ATTEMPTS_DB: with the doubling delay,
+about an hour of outage) before it is dead-lettered.
 
 Runs in a Celery worker as a bootstep (`EventConsumerStep`, added in evcharge/celery.py; the
 worker consumes the contexts in EVENTS_CONSUMERS, all by default) or standalone with
@@ -102,21 +104,22 @@ class MessageHandler:
         attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
         try:
             deliver(envelope, consumer)
-        except (OperationalError, InterfaceError):
-            logger.warning("database unavailable; delivery requeued", exc_info=True, extra={"consumer": consumer})
+        except (OperationalError, InterfaceError) as exc:
             connections.close_all()
-            time.sleep(1)
-            message.reject(requeue=True)
+            budget = settings.EVENTS_HANDLER_MAX_ATTEMPTS_DB
+            self._failed(consumer, envelope, message, attempt, exc, max_attempts=budget)
             return
         except Exception as exc:
-            self._failed(consumer, envelope, message, attempt, exc)
+            self._failed(consumer, envelope, message, attempt, exc, max_attempts=settings.EVENTS_HANDLER_MAX_ATTEMPTS)
             return
         message.ack()
 
-    def _failed(self, consumer: str, envelope: EventEnvelope, message, attempt: int, exc: Exception) -> None:
+    def _failed(
+        self, consumer: str, envelope: EventEnvelope, message, attempt: int, exc: Exception, *, max_attempts: int
+    ) -> None:
         metrics.handler_failed.labels(consumer).inc()
         error = f"{type(exc).__name__}: {exc}"[:1000]
-        final = attempt >= settings.EVENTS_HANDLER_MAX_ATTEMPTS
+        final = attempt >= max_attempts
         logger.warning(
             "handler failed" + ("; dead-lettered" if final else "; retrying"),
             exc_info=True,
@@ -133,6 +136,7 @@ class MessageHandler:
             headers.update(
                 {ATTEMPT_HEADER: attempt, CONSUMER_HEADER: consumer, FAILED_AT_HEADER: timezone.now().isoformat()}
             )
+            properties["expiration"] = str(settings.EVENTS_DEADLETTER_RETENTION_DAYS * 86_400_000)
             target = Outgoing(envelope.id, dead_letter_exchange_name(), queue_name(consumer), message.body, properties)
         else:
             delay_ms = int(1000 * settings.EVENTS_HANDLER_RETRY_DELAY_SECONDS * 2 ** (attempt - 1))

@@ -75,3 +75,21 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.consumer} {self.type} {self.event_id}"
+
+
+class QueueBinding(models.Model):
+    """A binding the platform made on RabbitMQ. AMQP cannot list a queue's bindings, so they are recorded here:
+    declaring the topology removes the ones no subscription names any more."""
+
+    exchange = models.CharField(max_length=200)
+    queue = models.CharField(max_length=200)
+    routing_key = models.CharField(max_length=200)
+    declared_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["exchange", "queue", "routing_key"], name="queue_binding_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.exchange} → {self.queue} ({self.routing_key})"

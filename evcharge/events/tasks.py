@@ -1,11 +1,7 @@
-from datetime import timedelta
-
 from celery import shared_task
-from django.conf import settings
-from django.utils import timezone
 
-from evcharge.events.models import OutboxMessage
 from evcharge.events.relay import relay_pending
+from evcharge.events.retention import purge_handled
 
 
 @shared_task(name="evcharge.events.relay", ignore_result=True)
@@ -15,7 +11,6 @@ def relay_outbox() -> int:
 
 @shared_task(name="evcharge.events.purge", ignore_result=True)
 def purge_outbox() -> int:
-    """Deletes sent outbox rows older than EVENTS_OUTBOX_RETENTION_DAYS (dead rows stay until replayed)."""
-    before = timezone.now() - timedelta(days=settings.EVENTS_OUTBOX_RETENTION_DAYS)
-    deleted, _ = OutboxMessage.objects.filter(sent_at__lt=before).delete()
-    return deleted
+    """Deletes what the bus handled past its retention: sent outbox rows, inbox rows, dead letters."""
+    purged = purge_handled()
+    return purged.outbox + purged.inbox + purged.dead_letters

@@ -80,6 +80,34 @@ def declare_topology(channel, only: list[str] | None = None) -> None:
     declare_exchanges(channel)
     for consumer in consumer_names(only):
         declare_consumer(channel, consumer)
+    remove_stale_bindings(channel, {queue_name(name): binding_keys(name) for name in consumer_names()})
+
+
+def remove_stale_bindings(channel, wanted: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """Unbinds what an earlier release bound and no subscription names now (a consumer's dropped pattern, or a
+    consumer gone altogether), records what is bound, and returns the (queue, key) pairs it removed."""
+    from django.db import transaction
+
+    from evcharge.events.models import QueueBinding
+
+    exchange = exchange_name()
+    removed = []
+    with transaction.atomic():
+        recorded = QueueBinding.objects.select_for_update().filter(exchange=exchange)
+        for binding in recorded:
+            if binding.routing_key not in wanted.get(binding.queue, ()):
+                _unbind(channel, binding.queue, exchange, binding.routing_key)
+                removed.append((binding.queue, binding.routing_key))
+                binding.delete()
+        QueueBinding.objects.bulk_create(
+            [
+                QueueBinding(exchange=exchange, queue=queue, routing_key=key)
+                for queue, keys in wanted.items()
+                for key in keys
+            ],
+            ignore_conflicts=True,
+        )
+    return removed
 
 
 def delete_topology(channel, consumer_list: list[str]) -> None:
@@ -90,3 +118,17 @@ def delete_topology(channel, consumer_list: list[str]) -> None:
         channel.queue_delete(retry_queue_name(consumer))
     channel.exchange_delete(exchange_name())
     channel.exchange_delete(dead_letter_exchange_name())
+
+
+def _unbind(channel, queue: str, exchange: str, routing_key: str) -> None:
+    """On a channel of its own: unbinding from a queue someone deleted closes the channel it is sent on."""
+    import amqp
+
+    spare = channel.connection.channel()
+    try:
+        spare.queue_unbind(queue, exchange, routing_key=routing_key)
+    except amqp.exceptions.NotFound:
+        pass  # the queue is gone, and its bindings with it
+    finally:
+        if spare.is_open:
+            spare.close()
