@@ -78,7 +78,7 @@ def load() -> list[StationDim]:
         print("  BENCH_REUSE=1: keeping the session facts already loaded; rollups are summed again")
         _sum_rollups()
         return list(StationDim.objects.order_by("name"))
-    services.read_model_truncate()
+    services.read_model_clear()
     stations = []
     for index in range(STATIONS):
         tz_name, _ = ZONES[index % len(ZONES)]

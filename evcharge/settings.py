@@ -311,6 +311,7 @@ EVENTS_OUTBOX_RETENTION_DAYS = env.int("EVENTS_OUTBOX_RETENTION_DAYS", default=7
 EVENTS_HANDLER_MAX_ATTEMPTS_DB = env.int("EVENTS_HANDLER_MAX_ATTEMPTS_DB", default=12)  # database errors: ~1 h
 EVENTS_INBOX_RETENTION_DAYS = env.int("EVENTS_INBOX_RETENTION_DAYS", default=14)  # the dedupe horizon
 EVENTS_DEADLETTER_RETENTION_DAYS = env.int("EVENTS_DEADLETTER_RETENTION_DAYS", default=30)
+EVENTS_ARCHIVE_RETENTION_MONTHS = env.int("EVENTS_ARCHIVE_RETENTION_MONTHS", default=0)  # 0: keep every event
 EVENTS_METRICS_PORT = env.int("EVENTS_METRICS_PORT", default=0)  # a worker's own /metrics port; 0 = none
 
 # --- billing ---

@@ -460,12 +460,8 @@ READ_MODEL = (DailyRollup, MonthlyRollup, SessionFact, PaymentFact, ReservationF
 
 
 @transaction.atomic
-def read_model_truncate() -> None:
-    """Empties every read-model table (the rebuild then replays the event history)."""
-    if connection.vendor == "postgresql":
-        tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in READ_MODEL)
-        with connection.cursor() as cursor:
-            cursor.execute(f"TRUNCATE {tables}")
-    else:
-        for model in READ_MODEL:
-            model.objects.all().delete()
+def read_model_clear() -> None:
+    """Empties every read-model table (the rebuild then replays the event history). DELETE, not TRUNCATE: readers
+    keep seeing the old rows until the rebuild commits."""
+    for model in READ_MODEL:
+        model.objects.all().delete()

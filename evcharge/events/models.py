@@ -93,3 +93,23 @@ class QueueBinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.exchange} → {self.queue} ({self.routing_key})"
+
+
+class ArchivedEvent(models.Model):
+    """A sent event, moved here from the outbox by the hourly purge: the append-only history read models are
+    rebuilt from. On PostgreSQL the table is partitioned by month of `created_at` (evcharge/events/archive.py)."""
+
+    pk = models.CompositePrimaryKey("id", "created_at")
+    id = models.UUIDField()
+    type = models.CharField(max_length=100)
+    envelope = models.JSONField()
+    created_at = models.DateTimeField(help_text="When the event was published (its outbox row was written).")
+    sent_at = models.DateTimeField(null=True)
+    archived_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["type", "created_at"], name="archive_type_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.id}"

@@ -11,7 +11,8 @@ from django.conf import settings
 from django.core.checks import Error, register
 from django.utils import timezone
 
-from evcharge.events.models import DeadLetter, InboxMessage, OutboxMessage
+from evcharge.events.archive import archive_sent, drop_expired
+from evcharge.events.models import DeadLetter, InboxMessage
 from evcharge.events.relay import backoff
 
 
@@ -41,16 +42,17 @@ def inbox_outlives_redeliveries(app_configs=None, **kwargs) -> list[Error]:
 @dataclass(frozen=True)
 class Purged:
     outbox: int
+    """Sent outbox rows moved into the archive."""
     inbox: int
     dead_letters: int
 
 
 def purge_handled(*, now=None) -> Purged:
-    """Deletes sent outbox rows, inbox rows and dead letters past their retention (unsent rows always stay)."""
+    """Moves sent outbox rows past their retention into the archive (unsent rows always stay), drops archived
+    months past theirs, and deletes inbox rows and dead letters past their retention."""
     now = now or timezone.now()
-    outbox, _ = OutboxMessage.objects.filter(
-        sent_at__lt=now - timedelta(days=settings.EVENTS_OUTBOX_RETENTION_DAYS)
-    ).delete()
+    outbox = archive_sent(before=now - timedelta(days=settings.EVENTS_OUTBOX_RETENTION_DAYS))
+    drop_expired(now=now)
     inbox, _ = InboxMessage.objects.filter(
         received_at__lt=now - timedelta(days=settings.EVENTS_INBOX_RETENTION_DAYS)
     ).delete()

@@ -2,14 +2,18 @@
 
 import io
 import random
+from datetime import timedelta
 
 from django.core.management import call_command
 from django.db import transaction
+from django.utils import timezone
 
 from apps.reporting import services
 from apps.reporting.models import DailyRollup, SessionFact
 from evcharge.events import publish
 from evcharge.events.dispatch import DUPLICATE, deliver
+from evcharge.events.models import ArchivedEvent, OutboxMessage
+from evcharge.events.retention import purge_handled
 
 PERIOD = {"from": "2026-01-01", "to": "2026-02-28"}
 
@@ -58,7 +62,7 @@ def test_any_arrival_order_gives_the_same_rollups(scenario, outbox):
     expected = rollup_rows()
     envelopes = outbox()
     for seed in range(3):
-        services.read_model_truncate()
+        services.read_model_clear()
         shuffled = envelopes[:]
         random.Random(seed).shuffle(shuffled)
         for envelope in shuffled:
@@ -114,13 +118,36 @@ def test_rebuild_reproduces_the_same_figures(admin_client, scenario):
     assert figures(admin_client) == before
 
 
-def test_rebuild_of_a_time_range_only_replays_that_range(admin_client, scenario):
+def test_a_rebuild_after_the_outbox_was_purged_replays_the_archive_into_the_same_figures(
+    admin_client, scenario, settings
+):
+    before, rows_before = figures(admin_client), rollup_rows()
+    later = timezone.now() + timedelta(days=settings.EVENTS_OUTBOX_RETENTION_DAYS + 1)
+    purged = purge_handled(now=later)  # the hourly purge, a week on
+    assert purged.outbox >= 18
+    assert not OutboxMessage.objects.filter(type__in=list(services.APPLIERS)).exists()
+    assert ArchivedEvent.objects.filter(type__in=list(services.APPLIERS)).count() == 18
+
+    out = io.StringIO()
+    call_command("reporting_rebuild", "--no-progress", stdout=out, stderr=io.StringIO())
+
+    assert "replayed 18 events" in out.getvalue()
+    assert rollup_rows() == rows_before
+    assert figures(admin_client) == before
+
+
+def test_a_rebuild_of_a_time_range_replays_it_on_top_and_wipes_nothing(admin_client, scenario):
+    before, rows_before = figures(admin_client), rollup_rows()
+
+    out = io.StringIO()
+    call_command("reporting_rebuild", "--since", "2999-01-01", "--no-progress", stdout=out, stderr=io.StringIO())
     call_command(
-        "reporting_rebuild", "--since", "2999-01-01", "--no-progress", stdout=io.StringIO(), stderr=io.StringIO()
+        "reporting_rebuild", "--until", "2999-01-01", "--no-progress", stdout=io.StringIO(), stderr=io.StringIO()
     )
 
-    assert DailyRollup.objects.count() == 0
-    assert admin_client.get("/api/v1/reports/stations", PERIOD).json()["count"] == 0
+    assert "replayed 0 events" in out.getvalue()
+    assert rollup_rows() == rows_before
+    assert figures(admin_client) == before
 
 
 def test_a_station_moving_time_zone_rebuckets_its_sessions(admin_client, scenario):

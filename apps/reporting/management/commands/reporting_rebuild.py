@@ -1,4 +1,4 @@
-"""Rebuilds the reporting read model from scratch by replaying the events still in the outbox, in order."""
+"""Rebuilds the reporting read model from the whole event history (the archive and the outbox), in order."""
 
 from datetime import datetime
 
@@ -9,8 +9,8 @@ from django.utils.timezone import is_naive, make_aware
 from tqdm import tqdm
 
 from apps.reporting import services
+from evcharge.events.archive import history, history_count
 from evcharge.events.envelope import EventEnvelope
-from evcharge.events.models import OutboxMessage
 
 
 def _moment(value: str | None, option: str) -> datetime | None:
@@ -26,8 +26,9 @@ def _moment(value: str | None, option: str) -> datetime | None:
 
 class Command(BaseCommand):
     help = (
-        "Empties the reporting read model and replays the outbox's history (optionally only events "
-        "published in [--since, --until)) through the reporting handlers' services."
+        "Empties the reporting read model and replays every event it follows from the event archive and the "
+        "outbox. With --since/--until it only replays the events published in [since, until) on top of the "
+        "read model as it is (applying an event twice changes nothing), and clears nothing."
     )
 
     def add_arguments(self, parser):
@@ -37,19 +38,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         since, until = _moment(options["since"], "since"), _moment(options["until"], "until")
-        events = OutboxMessage.objects.filter(type__in=list(services.APPLIERS))
-        if since:
-            events = events.filter(created_at__gte=since)
-        if until:
-            events = events.filter(created_at__lt=until)
-        events = events.order_by("created_at", "id")
-        total = events.count()
-        # One transaction, so nobody sees half a rebuild: reports and live events wait on the truncated tables;
-        # the live events then apply on top, idempotently (replaying an event twice changes nothing).
+        types = list(services.APPLIERS)
+        total = history_count(types, since=since, until=until)
+        # One transaction: readers go on seeing the previous figures until it commits (the tables are emptied
+        # with DELETE, which does not block reads); live events wait for it, then apply on top, idempotently.
         with transaction.atomic():
-            services.read_model_truncate()
+            if since is None and until is None:
+                services.read_model_clear()
             with tqdm(total=total, unit="event", disable=options["no_progress"], file=self.stderr) as progress:
-                for body in events.values_list("envelope", flat=True).iterator(chunk_size=2000):
+                for body in history(types, since=since, until=until):
                     services.event_apply(envelope=EventEnvelope.from_dict(body))
                     progress.update()
         self.stdout.write(self.style.SUCCESS(f"replayed {total} events into the reporting read model"))
