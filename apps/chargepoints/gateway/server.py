@@ -100,7 +100,6 @@ class Gateway:
         self.actions: PlatformActions = actions or ConnectionActions()
         self.ping_interval = settings.OCPP_PING_INTERVAL_S if ping_interval is None else ping_interval
         self.call_timeout = settings.OCPP_CALL_TIMEOUT_S if call_timeout is None else call_timeout
-        self.allow_unsecured = settings.OCPP_ALLOW_UNSECURED
         self._threads = max(1, settings.OCPP_DB_THREADS)
         self._executor = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="ocpp-db")
         self._held: dict[str, V16Handler] = {}
@@ -140,8 +139,11 @@ class Gateway:
             self.port,
             process_request=self._process_request,
             subprotocols=list(PROTOCOL_MODULES),
+            # A dead link is dropped within two ping intervals: the next ping at most one interval after it
+            # died, half an interval for its pong, half for the closing handshake.
             ping_interval=self.ping_interval,
-            ping_timeout=self.ping_interval,
+            ping_timeout=self.ping_interval / 2,
+            close_timeout=self.ping_interval / 2,
             ssl=self._ssl_context(),
             server_header=None,
         )
@@ -230,7 +232,7 @@ class Gateway:
                 charge_box_authenticate,
                 charge_box_id=charge_box_id,
                 password=password,
-                allow_unsecured=self.allow_unsecured,
+                allow_unsecured=settings.OCPP_ALLOW_UNSECURED,
             )
         except HandshakeRefused as refusal:
             reason = "unknown_box" if refusal.status == 404 else "credentials"

@@ -14,9 +14,10 @@ from typing import Any
 from ocpp.charge_point import camel_to_snake_case, remove_nones, serialize_as_dict, snake_to_camel_case
 from ocpp.exceptions import (
     FormationViolationError,
+    NotImplementedError,
+    NotSupportedError,
     OccurenceConstraintViolationError,
     OCPPError,
-    PropertyConstraintViolationError,
 )
 from ocpp.messages import Call, MessageType, unpack
 from ocpp.routing import on
@@ -139,9 +140,10 @@ def _readable_unique_id(raw: Any) -> str | None:
         frame = json.loads(raw)
     except (TypeError, ValueError):
         return None
-    if isinstance(frame, list) and len(frame) >= 2 and frame[0] == MessageType.Call and isinstance(frame[1], str):
-        return frame[1]
-    return None
+    if not (isinstance(frame, list) and len(frame) >= 2 and isinstance(frame[1], str)):
+        return None
+    # Answers to our own calls are never answered back.
+    return None if frame[0] in (MessageType.CallResult, MessageType.CallError) else frame[1]
 
 
 def _v16_error(error: OCPPError, *, while_unpacking: bool) -> OCPPError:
@@ -151,6 +153,14 @@ def _v16_error(error: OCPPError, *, while_unpacking: bool) -> OCPPError:
     if error.code == "ProtocolError":  # a required field missing from the payload
         return OccurenceConstraintViolationError(description=error.description, details=error.details)
     return error
+
+
+def _unhandled_action(action: str) -> OCPPError:
+    """OCPP 1.6 §4.2.3: NotImplemented for an action the receiver does not know, NotSupported for one it knows
+    but does not support (the `ocpp` package answers the other way round)."""
+    if action in Action._value2member_map_:
+        return NotSupportedError(description=f"{action} is not supported by this central system")
+    return NotImplementedError(description=f"{action} is not an OCPP 1.6 action")
 
 
 class V16Handler(ChargePoint):
@@ -189,8 +199,11 @@ class V16Handler(ChargePoint):
             return
         if msg.message_type_id == MessageType.Call:
             if not isinstance(msg.payload, dict):
-                error = PropertyConstraintViolationError(description="the payload of a call is an object")
+                error = FormationViolationError(description="the payload of a call is a JSON object")
                 await self._send(msg.create_call_error(error).to_json())
+                return
+            if msg.action not in self.route_map:
+                await self._send(msg.create_call_error(_unhandled_action(msg.action)).to_json())
                 return
             try:
                 await self._handle_call(msg)
