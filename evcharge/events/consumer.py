@@ -24,10 +24,11 @@ import logging
 import threading
 import time
 from functools import partial
+from typing import Any
 
 from celery import bootsteps
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, close_old_connections, connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connections, transaction
 from django.utils import timezone
 
 from evcharge.events import metrics
@@ -84,35 +85,53 @@ class MessageHandler:
                     raise
 
     def handle(self, consumer: str, message) -> None:
-        self.busy += 1
-        try:
-            self._handle(consumer, message)
-        finally:
-            self.busy -= 1
+        self.handle_batch([(consumer, message)])
 
-    def _handle(self, consumer: str, message) -> None:
+    def handle_batch(self, deliveries: list[tuple[str, Any]]) -> None:
+        """Applies a batch of deliveries in ONE transaction, each message in a savepoint of its own (its inbox row
+        and its handlers' effects commit together, or are rolled back alone), then acks after the commit. A
+        message whose handler failed is retried or dead-lettered alone; the others commit."""
+        self.busy += len(deliveries)
         try:
-            envelope = EventEnvelope.from_json(message.body)
-        except Exception:
-            logger.exception("undecodable message dead-lettered", extra={"consumer": consumer})
-            metrics.dead_lettered.labels(consumer).inc()
-            message.reject(requeue=False)
+            self._handle_batch(deliveries)
+        finally:
+            self.busy -= len(deliveries)
+
+    def _handle_batch(self, deliveries: list[tuple[str, Any]]) -> None:
+        parsed = []
+        for consumer, message in deliveries:
+            try:
+                parsed.append((consumer, message, EventEnvelope.from_json(message.body)))
+            except Exception:
+                logger.exception("undecodable message dead-lettered", extra={"consumer": consumer})
+                metrics.dead_lettered.labels(consumer).inc()
+                message.reject(requeue=False)
+        if not parsed:
             return
         if time.monotonic() - self._connections_checked_at > 1.0:  # CONN_MAX_AGE, broken connections
             close_old_connections()
             self._connections_checked_at = time.monotonic()
-        attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
+        failures: dict[int, Exception] = {}
         try:
-            deliver(envelope, consumer)
-        except (OperationalError, InterfaceError) as exc:
+            with transaction.atomic():
+                for index, (consumer, _, envelope) in enumerate(parsed):
+                    try:
+                        deliver(envelope, consumer)  # its own atomic(): a savepoint in this transaction
+                    except Exception as exc:
+                        failures[index] = exc
+        except (OperationalError, InterfaceError) as exc:  # the commit, or the connection, failed: nothing applied
             connections.close_all()
-            budget = settings.EVENTS_HANDLER_MAX_ATTEMPTS_DB
+            failures = dict.fromkeys(range(len(parsed)), exc)
+        metrics.batch_size.observe(len(parsed))
+        for index, (consumer, message, envelope) in enumerate(parsed):
+            exc = failures.get(index)
+            if exc is None:
+                message.ack()
+                continue
+            attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
+            database = isinstance(exc, (OperationalError, InterfaceError))
+            budget = settings.EVENTS_HANDLER_MAX_ATTEMPTS_DB if database else settings.EVENTS_HANDLER_MAX_ATTEMPTS
             self._failed(consumer, envelope, message, attempt, exc, max_attempts=budget)
-            return
-        except Exception as exc:
-            self._failed(consumer, envelope, message, attempt, exc, max_attempts=settings.EVENTS_HANDLER_MAX_ATTEMPTS)
-            return
-        message.ack()
 
     def _failed(
         self, consumer: str, envelope: EventEnvelope, message, attempt: int, exc: Exception, *, max_attempts: int
@@ -158,7 +177,8 @@ class MessageHandler:
             self._publisher = None
 
 
-def build_consumers(channel, names: list[str], handler: MessageHandler) -> list:
+def build_consumers(channel, names: list[str], on_message) -> list:
+    """One kombu consumer per context queue; `on_message(consumer, message)` receives each delivery."""
     from kombu import Consumer, Queue
 
     declare_topology(channel, names)
@@ -166,32 +186,42 @@ def build_consumers(channel, names: list[str], handler: MessageHandler) -> list:
         Consumer(
             channel,
             queues=[Queue(queue_name(name), no_declare=True)],
-            on_message=partial(handler.handle, name),
-            prefetch_count=settings.EVENTS_CONSUMER_PREFETCH,
+            on_message=partial(on_message, name),
+            prefetch_count=max(settings.EVENTS_CONSUMER_PREFETCH, settings.EVENTS_CONSUMER_BATCH),
             tag_prefix=f"evcharge-{name}-",
         )
         for name in names
     ]
 
 
-class EventConsumerStep(bootsteps.ConsumerStep):
-    """The Celery worker's consumer of the contexts' event queues (EVENTS_TRANSPORT=rabbitmq only)."""
+class EventConsumerStep(bootsteps.StartStopStep):
+    """The Celery worker's consumer of the contexts' event queues (EVENTS_TRANSPORT=rabbitmq only): the same
+    batching ConsumerLoop as `manage.py events_consume`, on a connection of its own, in a thread of the worker."""
+
+    requires = ("celery.worker.consumer.connection:Connection",)
 
     def __init__(self, parent, **kwargs):
         super().__init__(parent, **kwargs)
-        self.handler = MessageHandler()
+        self.loop: ConsumerLoop | None = None
 
-    def get_consumers(self, channel):
-        if settings.EVENTS_TRANSPORT != "rabbitmq":
-            return []
+    def start(self, parent) -> None:
+        if settings.EVENTS_TRANSPORT != "rabbitmq" or self.loop is not None:
+            return
         names = configured_consumers()
         _start_metrics_server()
         logger.info("consuming events", extra={"consumers": names})
-        return build_consumers(channel, names, self.handler)
+        self.loop = ConsumerLoop(names).start(timeout=60)
 
-    def shutdown(self, c):
-        super().shutdown(c)
-        self.handler.close()
+    def stop(self, parent) -> None:
+        if self.loop is not None:
+            self.loop.stop()
+            self.loop = None
+
+    shutdown = stop
+
+
+def _collect(pending: list, consumer: str, message) -> None:
+    pending.append((consumer, message))
 
 
 def _start_metrics_server() -> None:
@@ -232,6 +262,21 @@ class ConsumerLoop:
             self._thread.join(timeout)
             self._thread = None
 
+    @staticmethod
+    def _fill(connection, pending: list) -> None:
+        """Waits up to 0.2 s for a first delivery, then takes what else arrives within EVENTS_CONSUMER_BATCH_WAIT_MS,
+        up to EVENTS_CONSUMER_BATCH deliveries."""
+        try:
+            connection.drain_events(timeout=0.2)
+        except TimeoutError:
+            return
+        deadline = time.monotonic() + settings.EVENTS_CONSUMER_BATCH_WAIT_MS / 1000
+        while len(pending) < settings.EVENTS_CONSUMER_BATCH and (left := deadline - time.monotonic()) > 0:
+            try:
+                connection.drain_events(timeout=left)
+            except TimeoutError:
+                return
+
     def run(self) -> None:
         """Consumes until stop(); reconnects with a growing pause when the broker goes away."""
         from kombu import Connection
@@ -242,17 +287,18 @@ class ConsumerLoop:
             while not self._stop.is_set():
                 try:
                     with Connection(self.url, connect_timeout=settings.EVENTS_CONNECT_TIMEOUT) as connection:
-                        channel = connection.channel()
-                        consumers = build_consumers(channel, self.names, handler)
+                        pending: list[tuple[str, Any]] = []
+                        collect = partial(_collect, pending)
+                        consumers = build_consumers(connection.channel(), self.names, collect)
                         for consumer in consumers:
                             consumer.consume()
                         self._ready.set()
                         pause = 0.5
                         while not self._stop.is_set():
-                            try:
-                                connection.drain_events(timeout=0.2)
-                            except TimeoutError:
-                                continue
+                            self._fill(connection, pending)
+                            if pending:
+                                batch, pending[:] = pending[:], []
+                                handler.handle_batch(batch)
                 except Exception as exc:
                     self.error = exc
                     if self._stop.is_set():

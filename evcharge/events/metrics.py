@@ -7,7 +7,7 @@ the database at scrape time, so any process shows the true backlog.
 
 import logging
 
-from prometheus_client import REGISTRY, Counter
+from prometheus_client import REGISTRY, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
 logger = logging.getLogger("evcharge.events")
@@ -24,6 +24,11 @@ handler_failed = Counter(
     "evcharge_events_handler_failed", "Handler failures (each is retried or dead-lettered)", ["consumer"]
 )
 dead_lettered = Counter("evcharge_events_dead_lettered", "Events dead-lettered after the last retry", ["consumer"])
+batch_size = Histogram(
+    "evcharge_events_consumer_batch_size",
+    "Deliveries a consumer applied in one transaction",
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
+)
 
 
 class OutboxCollector:

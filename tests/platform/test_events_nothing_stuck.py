@@ -122,3 +122,38 @@ def test_an_inbox_horizon_shorter_than_the_redelivery_window_stops_the_start(set
     assert errors and "applied twice" in errors[0].msg
     settings.EVENTS_INBOX_RETENTION_DAYS = 14
     assert not [message for message in run_checks() if message.id == "events.E001"]
+
+
+@pytest.mark.postgres
+@pytest.mark.rabbitmq
+@pytest.mark.allow_dead_letters
+def test_deliveries_are_applied_in_batches_and_a_failing_one_is_rolled_back_alone(bus, settings):
+    from prometheus_client import REGISTRY
+
+    settings.EVENTS_HANDLER_MAX_ATTEMPTS = 1
+    poisoned = user_created()
+    applied = []
+
+    def handler(event):
+        InboxMessage.objects.create(consumer="side_effect", event_id=event.id, type=event.type)  # an effect
+        if event.data.user_id == poisoned.user_id:
+            raise ValueError("bad data")
+        applied.append(event.id)
+
+    bus.subscribe("user.created.v1", consumer=CONSUMER)(handler)
+    batches_before = REGISTRY.get_sample_value("evcharge_events_consumer_batch_size_count") or 0
+    sizes_before = REGISTRY.get_sample_value("evcharge_events_consumer_batch_size_sum") or 0
+    with transaction.atomic():  # 60 events reach the queue together
+        events = [publish(user_created()) for _ in range(30)] + [publish(poisoned)]
+        events += [publish(user_created()) for _ in range(29)]
+
+    (letter,) = bus.wait_until(lambda: bus.dead_letters(CONSUMER))
+    bus.settle()
+    good = {e.id for e in events} - {events[30].id}
+    assert set(applied) == good and len(applied) == 59
+    assert letter.event_id == str(events[30].id)
+    assert set(InboxMessage.objects.filter(consumer="side_effect").values_list("event_id", flat=True)) == good
+    assert set(InboxMessage.objects.filter(consumer=CONSUMER).values_list("event_id", flat=True)) == good
+    batches = (REGISTRY.get_sample_value("evcharge_events_consumer_batch_size_count") or 0) - batches_before
+    sizes = (REGISTRY.get_sample_value("evcharge_events_consumer_batch_size_sum") or 0) - sizes_before
+    assert sizes == 60 and batches < 60 / 2, f"{sizes} deliveries in {batches} batches"

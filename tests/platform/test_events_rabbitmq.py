@@ -1,6 +1,5 @@
 """The event bus on real PostgreSQL and RabbitMQ: what issue 3's "done when" asks."""
 
-import contextlib
 import uuid
 
 import pytest
@@ -247,29 +246,22 @@ def test_two_relays_in_parallel_publish_each_of_10k_rows_once(bus, settings):
 
 
 def test_the_celery_consumer_step_consumes_the_queues(bus, settings):
-    from kombu import Connection
-
+    from evcharge.celery import app
     from evcharge.events.consumer import EventConsumerStep
 
-    bus.stop()
+    assert "evcharge.events.consumer:EventConsumerStep" in app.steps["consumer"]
     calls = []
     bus.subscribe("user.created.v1", consumer=CONSUMER)(lambda event: calls.append(event.id))
     bus.stop()  # subscribe restarted the background consumers; the step alone consumes here
     settings.EVENTS_CONSUMERS = [CONSUMER]
     step = EventConsumerStep(parent=None)
 
-    with Connection(settings.EVENTS_BROKER_URL) as connection:
-        consumers = step.get_consumers(connection.channel())
-        assert [q.name for c in consumers for q in c.queues] == [f"{settings.EVENTS_QUEUE_PREFIX}{CONSUMER}"]
-        for consumer in consumers:
-            consumer.consume()
+    step.start(None)
+    try:
+        assert step.loop.names == [CONSUMER]
         envelope = publish_committed(user_created())
-
-        def drained():
-            with contextlib.suppress(TimeoutError):
-                connection.drain_events(timeout=0.2)
-            return calls
-
-        bus.wait_until(drained)
-    step.handler.close()
+        bus.wait_until(lambda: calls)
+    finally:
+        step.stop(None)
     assert calls == [envelope.id]
+    assert step.loop is None
