@@ -7,7 +7,7 @@ class ChargepointsConfig(AppConfig):
     verbose_name = "Charge points (OCPP)"
 
     def ready(self) -> None:
-        from apps.chargepoints import handlers  # noqa: F401  (registers the subscribers)
+        from apps.chargepoints import checks, handlers  # noqa: F401  (registers the system checks and subscribers)
         from apps.chargepoints.facade import ChargepointsFacadeImpl
         from evcharge.contracts import chargepoints
 
