@@ -1,10 +1,12 @@
-"""Demo config: a feature flag and the station defaults, written through the service (with history)."""
+"""Demo config: the station defaults, written through the service (with history).
+
+Only keys something reads are seeded: `stations.defaults.*` fill the settings of each new station
+(services.station_settings_seed). No feature flag is seeded while no code asks one."""
 
 from apps.adminconfig import selectors, services
 from evcharge.actor import Actor
 
 DEMO_KEYS = {
-    "flags.qr_landing_v2": (True, "Show the new QR landing page."),
     "stations.defaults.idle_grace_min": (10, "Idle minutes before the idle fee starts, for new stations."),
 }
 
@@ -15,5 +17,6 @@ def seed(context: dict) -> None:
         if selectors.config_get(key) is None:
             services.config_set(key=key, value=value, description=description, by=Actor(user_id=admin_id, role="admin"))
     context.setdefault("summary", []).append(
-        "Config: GET /api/v1/admin/config as admin; flags.qr_landing_v2 is a feature flag."
+        "Config: GET /api/v1/admin/config as admin, or the admin's Config entries; "
+        "PUT /api/v1/admin/stations/{id}/settings as operator (max_power_kw caps what quotes assume)."
     )

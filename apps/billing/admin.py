@@ -71,8 +71,8 @@ class LedgerEntryAdmin(_ReadOnly, OperatorScopedAdmin):
 class PaymentMethodAdmin(_ReadOnly, OperatorScopedAdmin):
     """Drivers' cards: platform admins only (operator_scope None), and without their gateway tokens."""
 
-    list_display = ["id", "user_id", "kind", "brand", "last4", "created_at", "deleted_at"]
+    list_display = ["id", "user_id", "label", "kind", "brand", "last4", "created_at", "deleted_at"]
     list_filter = ["kind", "brand", ("deleted_at", admin.EmptyFieldListFilter)]
     search_fields = ["=user_id", "last4"]
-    fields = ["id", "user_id", "kind", "brand", "last4", "created_at", "deleted_at"]
+    fields = ["id", "user_id", "label", "kind", "brand", "last4", "created_at", "deleted_at"]
     readonly_fields = fields

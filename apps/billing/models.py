@@ -134,6 +134,7 @@ class PaymentMethod(models.Model):
     token = models.CharField(max_length=255)
     brand = models.CharField(max_length=30, blank=True)
     last4 = models.CharField(max_length=4, blank=True)
+    label = models.CharField(max_length=80, blank=True, help_text="The driver's name for the card; shown by the API.")
     created_at = models.DateTimeField(auto_now_add=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
@@ -141,7 +142,12 @@ class PaymentMethod(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.brand or self.kind} ****{self.last4}"
+        return self.shown_label
+
+    @property
+    def shown_label(self) -> str:
+        """The label, or for a card added without one its brand and last four digits."""
+        return self.label or f"{(self.brand or self.kind).title()} ending {self.last4}"
 
 
 class PaymentStatus(models.TextChoices):

@@ -295,14 +295,22 @@ def invoice_line_remove(*, invoice_id: UUID, line_id: UUID, by: Actor) -> Invoic
 
 
 @transaction.atomic
-def payment_method_add(*, kind: str, token: str, by: Actor) -> PaymentMethod:
+def payment_method_add(*, kind: str, token: str, by: Actor, label: str = "") -> PaymentMethod:
+    """Adds a card; without a label it is named by its brand and last four digits ("Visa ending 4242")."""
     if kind != "card":
         raise InvalidInput("Only cards are supported.", errors={"kind": ['Must be "card".']})
     try:
         card = get_gateway().card_details(token=token)
     except UnknownToken as exc:
         raise InvalidInput(str(exc), errors={"token": [str(exc)]}) from None
-    return PaymentMethod.objects.create(user_id=by.user_id, kind=kind, token=token, brand=card.brand, last4=card.last4)
+    return PaymentMethod.objects.create(
+        user_id=by.user_id,
+        kind=kind,
+        token=token,
+        brand=card.brand,
+        last4=card.last4,
+        label=label.strip(),
+    )
 
 
 @transaction.atomic

@@ -1,9 +1,11 @@
 """Demo users (passwords documented in the README). Idempotent."""
 
-from apps.identity.models import Operator, User
-from evcharge.actor import ADMIN, DRIVER, OPERATOR
+from apps.identity import services
+from apps.identity.models import ApiKey, Operator, User
+from evcharge.actor import ADMIN, DRIVER, OPERATOR, Actor
 
 DEMO_PASSWORD = "demo-pass-2026"
+SIMULATOR_KEY_NAME = "demo charger simulator"
 ACCOUNTS = [
     ("admin@evcharge.test", "Ada Admin", ADMIN),
     ("operator@evcharge.test", "Oscar Operator", OPERATOR),
@@ -32,7 +34,19 @@ def seed(context: dict) -> None:
             )
         users[email] = user
     context["operators"] = {"voltway": voltway.id, "ampere": ampere.id}
+    if context.get("simulate_chargers"):
+        context["charger_keys"] = {operator.id: _simulator_key(operator) for operator in (voltway, ampere)}
     context["users"] = {email: user.id for email, user in users.items()}
     context.setdefault("summary", []).append(
         f"Users (password {DEMO_PASSWORD}): " + ", ".join(f"{email} ({role})" for email, _, role in ACCOUNTS)
     )
+
+
+def _simulator_key(operator: Operator) -> str:
+    """A fresh API key for the operator's simulated chargers (a raw key is shown once, so each run mints
+    one); the previous runs' simulator keys are revoked."""
+    admin = Actor(user_id=None, role=ADMIN)
+    for key in ApiKey.objects.filter(operator=operator, name=SIMULATOR_KEY_NAME, revoked_at__isnull=True):
+        services.api_key_revoke(key_id=key.id, by=admin)
+    _, raw = services.api_key_create(name=SIMULATOR_KEY_NAME, by=admin, operator_id=operator.id)
+    return raw

@@ -13,6 +13,7 @@ Fraction arithmetic, never floats) and rounded ONCE, half to even ("banker's rou
 Billing keeps its own copy of these rules over the tariff snapshot; keep both in step with CONTRACT.md.
 """
 
+import math
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from fractions import Fraction
 
@@ -56,6 +57,14 @@ def idle_amount(*, idle_s: int, idle_fee_per_min: int, idle_grace_min: int) -> i
 def estimated_total(*, energy_wh: int, energy_price_per_kwh: int, session_fee: int) -> int:
     """What a quote estimates: the session fee plus the energy line (time and idle are unknown ahead)."""
     return session_fee + energy_amount(energy_wh=energy_wh, energy_price_per_kwh=energy_price_per_kwh)
+
+
+def charging_seconds(*, energy_wh: int, power_kw: float | None) -> int | None:
+    """The shortest time to deliver energy_wh at power_kw, in whole seconds rounded up; None without a power.
+    22_000 Wh at 22 kW = 3600 s; 10_000 Wh at 7.4 kW = 4865 s."""
+    if not power_kw:
+        return None
+    return math.ceil(Fraction(energy_wh) * 3600 / (Fraction(str(power_kw)) * WH_PER_KWH))
 
 
 def percent_discount(*, amount: int, percent: int, max_discount: int | None = None) -> int:

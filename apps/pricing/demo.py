@@ -7,6 +7,7 @@ from django.utils import timezone
 from apps.pricing import services
 from apps.pricing.models import PricingRule, Promotion, RatePlan
 from evcharge.actor import Actor
+from evcharge.money import format_money
 
 PLANS = {
     # operator: (default plan, DC plan, DC connector type, currency, prices of each plan as
@@ -31,6 +32,11 @@ def _plan(*, operator_id, name, currency, prices, is_default) -> RatePlan:
     return plan
 
 
+def _per_kwh(plan: RatePlan) -> str:
+    """The plan's energy price as money: 39 minor units of EUR -> "€0.39/kWh"."""
+    return f"{format_money(plan.energy_price_per_kwh, plan.currency)}/kWh"
+
+
 def seed(context: dict) -> None:
     operators = context.get("operators", {})
     system = Actor.system()
@@ -45,10 +51,7 @@ def seed(context: dict) -> None:
         dc = _plan(operator_id=operator_id, name=dc_name, currency=currency, prices=dc_prices, is_default=False)
         if not PricingRule.objects.filter(rate_plan=dc, connector_type=dc_type, station_id__isnull=True).exists():
             services.rule_create(by=system, rate_plan_id=dc.id, connector_type=dc_type, priority=10)
-        lines.append(
-            f"{default.name} ({currency} {default.energy_price_per_kwh}/kWh, default), "
-            f"{dc.name} for {dc_type} ({currency} {dc.energy_price_per_kwh}/kWh)"
-        )
+        lines.append(f"{default.name} ({_per_kwh(default)}, default), {dc.name} for {dc_type} ({_per_kwh(dc)})")
 
     voltway = operators.get("voltway")
     if voltway is not None:
@@ -80,8 +83,8 @@ def seed(context: dict) -> None:
                 max_redemptions=100,
             )
         lines.append(
-            "Promotions (Voltway): WELCOME10 (10% off, at most 5.00 EUR, once per driver), "
-            "FLAT200 (2.00 EUR off from 10.00 EUR, 100 uses)"
+            f"Promotions (Voltway stations, EUR invoices): WELCOME10 (10% off, at most {format_money(500, 'EUR')}, "
+            f"once per driver), FLAT200 ({format_money(200, 'EUR')} off from {format_money(1000, 'EUR')}, 100 uses)"
         )
     if lines:
         context.setdefault("summary", []).append("Prices: " + "; ".join(lines))

@@ -41,5 +41,6 @@ def on_station_config_updated(event: EventEnvelope[StationConfigUpdated]) -> Non
         operator_id=data.operator_id,
         rate_plan_id=data.settings.rate_plan_id,
         idle_grace_min=data.settings.idle_grace_min,
+        max_power_kw=data.settings.max_power_kw,
         as_of=event.time,
     )

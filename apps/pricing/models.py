@@ -84,6 +84,9 @@ class StationPlanAssignment(models.Model):
     idle_grace_min = models.PositiveIntegerField(
         null=True, blank=True, help_text="Overrides the plan's idle grace at this station."
     )
+    max_power_kw = models.FloatField(
+        null=True, blank=True, help_text="The station's power cap from its settings; caps what a quote assumes."
+    )
     updated_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
@@ -114,6 +117,7 @@ class KnownConnector(models.Model):
     station = models.ForeignKey(KnownStation, on_delete=models.CASCADE, related_name="connectors")
     charger_id = models.UUIDField()
     type = models.CharField(max_length=10, choices=CONNECTOR_TYPE_CHOICES)
+    max_power_kw = models.FloatField(default=0, help_text="As the stations context states it; 0 when unknown.")
     status = models.CharField(max_length=20, default="Available")
     status_at = models.DateTimeField(default=timezone.now, help_text="When the status was last known to change.")
 

@@ -161,6 +161,7 @@ class QuoteBasis:
     tariff: TariffSnapshot
     statuses: tuple[str, ...]
     station_enabled: bool
+    power_kw: float | None
     computed_at: datetime
     expires_at: datetime
     changes_at: datetime | None
@@ -236,9 +237,10 @@ def quote_basis(*, station_id: UUID, connector_type: str, at: datetime) -> Quote
     station = KnownStation.objects.filter(station_id=station_id).first()
     if station is None:
         raise UnknownStation(station_id)
-    statuses = tuple(station.connectors.filter(type=connector_type).values_list("status", flat=True))
-    if not statuses:
+    connectors = list(station.connectors.filter(type=connector_type).values_list("status", "max_power_kw"))
+    if not connectors:
         raise ConnectorTypeAbsent(connector_type)
+    statuses = tuple(status for status, _ in connectors)
     resolution = rate_plan_resolve(station=station, connector_type=connector_type, at=at)
     expires_at = at + timedelta(seconds=settings.PRICING_QUOTE_CACHE_SECONDS)
     if resolution.changes_at is not None:
@@ -249,6 +251,7 @@ def quote_basis(*, station_id: UUID, connector_type: str, at: datetime) -> Quote
         tariff=tariff_of(resolution),
         statuses=statuses,
         station_enabled=station.enabled,
+        power_kw=_power_cap(station_id, max(power for _, power in connectors)),
         computed_at=at,
         expires_at=expires_at,
         changes_at=resolution.changes_at,
@@ -258,6 +261,13 @@ def quote_basis(*, station_id: UUID, connector_type: str, at: datetime) -> Quote
         _quote_bases.clear()
     _quote_bases[key] = (basis, time.monotonic())
     return basis
+
+
+def _power_cap(station_id: UUID, connector_power_kw: float) -> float | None:
+    """The connector's power capped by the station's max_power_kw setting (None when neither is known)."""
+    cap = StationPlanAssignment.objects.filter(station_id=station_id).values_list("max_power_kw", flat=True).first()
+    known = [power for power in (connector_power_kw, cap) if power]
+    return min(known) if known else None
 
 
 def quote_valid_until(basis: QuoteBasis, at: datetime) -> datetime:
@@ -281,6 +291,8 @@ def quote_for(*, station_id: UUID, connector_type: str, energy_wh: int, at: date
         valid_until=quote_valid_until(basis, at),
         warnings=basis.warnings,
         available=basis.available,
+        power_kw=basis.power_kw,
+        estimated_duration_s=arithmetic.charging_seconds(energy_wh=energy_wh, power_kw=basis.power_kw),
     )
 
 

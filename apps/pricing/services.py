@@ -313,11 +313,13 @@ def known_station_upsert(
                     station=station,
                     charger_id=charger.charger_id,
                     type=info.type,
+                    max_power_kw=info.max_power_kw,
                     status=info.status,
                     status_at=as_of,
                 )
                 continue
             connector.charger_id, connector.type = charger.charger_id, info.type
+            connector.max_power_kw = info.max_power_kw
             if as_of >= connector.status_at:
                 connector.status, connector.status_at = info.status, as_of
             connector.save()
@@ -359,7 +361,13 @@ def known_connector_status_record(
 
 @transaction.atomic
 def station_assignment_record(
-    *, station_id: UUID, operator_id: UUID, rate_plan_id: UUID | None, idle_grace_min: int | None, as_of: datetime
+    *,
+    station_id: UUID,
+    operator_id: UUID,
+    rate_plan_id: UUID | None,
+    idle_grace_min: int | None,
+    max_power_kw: float | None = None,
+    as_of: datetime,
 ) -> StationPlanAssignment:
     assignment, _ = StationPlanAssignment.objects.update_or_create(
         station_id=station_id,
@@ -367,6 +375,7 @@ def station_assignment_record(
             "operator_id": operator_id,
             "rate_plan_id": rate_plan_id,
             "idle_grace_min": idle_grace_min,
+            "max_power_kw": max_power_kw,
             "updated_at": as_of,
         },
     )

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from apps.reservations import services
+from apps.reservations.demo_charger import SimulatedChargers
 from apps.reservations.models import ChargingSession, Connector, Reservation
 from evcharge.actor import DRIVER, Actor
 from evcharge.errors import DomainError
@@ -30,9 +31,22 @@ def seed(context: dict) -> None:
         return
     _seed_past_session(driver_id=driver_id, connector=connectors[0])
     reservation = _seed_upcoming_reservation(driver_id=driver_id, connector=connectors[-1])
-    summary.append(
-        f"Reservations: {DRIVER_EMAIL} has a completed session (12.5 kWh) and a reservation"
-        + (f" on {reservation.starts_at:%Y-%m-%d %H:%M} UTC (code {connectors[-1].code})." if reservation else ".")
+    summary.append(f"Reservations: {DRIVER_EMAIL} has a completed session (12.5 kWh) and {_describe(reservation)}")
+
+
+def _describe(reservation: Reservation | None) -> str:
+    """The reservation by its own id (a reservation has no code; the connector it holds has one)."""
+    if reservation is None:
+        return "no upcoming reservation (none could be made)."
+    connector = Connector.objects.filter(id=reservation.connector_id).first()
+    where = (
+        f" at {connector.station_name} #{connector.number} {connector.type} (connector code {connector.code})"
+        if connector
+        else ""
+    )
+    return (
+        f"reservation {reservation.id} on {reservation.starts_at:%Y-%m-%d %H:%M} UTC{where}: "
+        f"GET /api/v1/reservations/{reservation.id}."
     )
 
 
@@ -75,3 +89,11 @@ def _seed_upcoming_reservation(*, driver_id: uuid.UUID, connector: Connector) ->
         )
     except DomainError:
         return None
+
+
+def start(context: dict) -> SimulatedChargers | None:
+    """After seeding, when the demo serves: the demo stations' simulated chargers (see demo_charger)."""
+    keys = context.get("charger_keys")
+    if not keys or not context.get("base_url"):
+        return None
+    return SimulatedChargers(base_url=context["base_url"], keys=keys, interval_s=context.get("tick_s", 2.0)).start()

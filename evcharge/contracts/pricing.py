@@ -31,6 +31,10 @@ class Quote:
     valid_until: datetime
     warnings: tuple[str, ...] = ()
     available: bool = True  # False when no connector of the type can charge now (faulted, unavailable)
+    # The power the estimate assumes: the fastest connector of the type, capped by the station's
+    # max_power_kw setting; None when unknown (then no duration is estimated).
+    power_kw: float | None = None
+    estimated_duration_s: int | None = None  # the shortest charge of estimated_wh at power_kw
 
 
 @dataclass(frozen=True, kw_only=True)

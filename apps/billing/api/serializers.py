@@ -100,9 +100,13 @@ class InvoiceOut(serializers.ModelSerializer):
 
 
 class PaymentMethodOut(serializers.ModelSerializer):
+    label = serializers.CharField(
+        source="shown_label", read_only=True, help_text='The driver\'s name for the card, else "Visa ending 4242".'
+    )
+
     class Meta:
         model = PaymentMethod
-        fields = ["id", "kind", "brand", "last4", "created_at"]
+        fields = ["id", "label", "kind", "brand", "last4", "created_at"]
 
 
 class PaymentBrief(serializers.Serializer):
@@ -143,6 +147,9 @@ class LineIn(serializers.Serializer):
 class PaymentMethodIn(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["card"], default="card")
     token = serializers.CharField(max_length=255, help_text="the gateway's token (test: tok_visa, ...)")
+    label = serializers.CharField(
+        max_length=80, required=False, default="", allow_blank=True, help_text='Default: "Visa ending 4242".'
+    )
 
 
 class CheckoutIn(serializers.Serializer):

@@ -104,20 +104,33 @@ class RuleOut(serializers.ModelSerializer):
 # --- the quote (documentation of its query and answer; the view parses the query itself) ---
 
 
+MINOR_UNITS = "Minor units of `currency` (cents for EUR and USD)"
+
+
 class QuoteOut(serializers.Serializer):
     station_id = serializers.UUIDField()
     connector_type = serializers.CharField()
     currency = serializers.CharField()
     rate_plan_id = serializers.UUIDField()
-    energy_price_per_kwh = serializers.IntegerField()
-    time_price_per_min = serializers.IntegerField()
-    session_fee = serializers.IntegerField()
-    idle_fee_per_min = serializers.IntegerField()
+    energy_price_per_kwh = serializers.IntegerField(help_text=f"{MINOR_UNITS} per kWh (39 in EUR = €0.39/kWh).")
+    time_price_per_min = serializers.IntegerField(help_text=f"{MINOR_UNITS} per minute plugged in.")
+    session_fee = serializers.IntegerField(help_text=f"{MINOR_UNITS}, once per session.")
+    idle_fee_per_min = serializers.IntegerField(help_text=f"{MINOR_UNITS} per idle minute after the grace.")
     idle_grace_min = serializers.IntegerField()
     estimated_kwh = serializers.FloatField()
     estimated_wh = serializers.IntegerField()
-    estimated_energy_amount = serializers.IntegerField(help_text="The energy line, rounded half to even.")
+    estimated_energy_amount = serializers.IntegerField(
+        help_text="The energy line in minor units of `currency`, rounded half to even."
+    )
     estimated_total = serializers.IntegerField(help_text="Session fee plus the energy line (minor units).")
+    max_power_kw = serializers.FloatField(
+        allow_null=True,
+        help_text="The power the estimate assumes: the fastest connector of the type, capped by the station's "
+        "max_power_kw setting; null when unknown.",
+    )
+    estimated_duration_min = serializers.IntegerField(
+        allow_null=True, help_text="The shortest charge of estimated_kwh at max_power_kw, in minutes (rounded up)."
+    )
     valid_until = serializers.DateTimeField()
     available = serializers.BooleanField(help_text="False when no connector of this type can charge now.")
     warnings = serializers.ListField(child=serializers.CharField())

@@ -1,3 +1,4 @@
+import math
 from decimal import Decimal
 from uuid import UUID
 
@@ -145,6 +146,10 @@ class QuoteApi(APIView):
                 "estimated_wh": energy_wh,
                 "estimated_energy_amount": quote.estimated_total - tariff.session_fee,
                 "estimated_total": quote.estimated_total,
+                "max_power_kw": quote.power_kw,
+                "estimated_duration_min": None
+                if quote.estimated_duration_s is None
+                else math.ceil(quote.estimated_duration_s / 60),
                 "valid_until": quote.valid_until,
                 "available": quote.available,
                 "warnings": list(quote.warnings),

@@ -1,19 +1,54 @@
-"""One command for a newcomer: migrate, seed the demo data, serve the API (embedded mode by default)."""
+"""One command for a newcomer: migrate, seed the demo data, serve the API (embedded mode by default),
+with simulated chargers that report meter readings while demo sessions run."""
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from evcharge.platform.management.commands.seed_demo import demo_modules, seed_all
+
+
+def local_url(addrport: str) -> str:
+    """The URL this machine reaches the server at: "8000" and "0.0.0.0:8000" -> http://127.0.0.1:8000."""
+    host, _, port = addrport.rpartition(":")
+    if host in ("", "0.0.0.0", "[::]", "::"):  # noqa: S104 - the server listens on all; we call the local one
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
+
 
 class Command(BaseCommand):
-    help = "Migrate, seed demo data and run the development server."
+    help = (
+        "Migrate, seed demo data and run the development server on ADDRPORT (default 127.0.0.1:8000), "
+        "with simulated chargers for the demo stations."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
+        parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000", help="[host:]port to serve on")
         parser.add_argument("--no-serve", action="store_true", help="migrate and seed only")
+        parser.add_argument(
+            "--charger-interval",
+            type=float,
+            default=2.0,
+            help="seconds between two meter readings of a simulated charger (default 2)",
+        )
 
-    def handle(self, *args, addrport, no_serve, **options):
+    def handle(self, *args, addrport, no_serve, charger_interval, **options):
         call_command("migrate", interactive=False, verbosity=0)
-        call_command("seed_demo")
-        if not no_serve:
-            self.stdout.write(f"API docs: http://{addrport}/api/docs/   admin: http://{addrport}/admin/")
+        base_url = local_url(addrport)
+        context = seed_all(
+            {"stdout": self.stdout, "simulate_chargers": not no_serve, "base_url": base_url, "tick_s": charger_interval}
+        )
+        for line in context.get("summary", []):
+            self.stdout.write(line)
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        if no_serve:
+            return
+        background = [job for module in demo_modules() if hasattr(module, "start") if (job := module.start(context))]
+        self.stdout.write(
+            f"Simulated chargers report meter readings every {charger_interval:g} s while a demo session runs."
+        )
+        self.stdout.write(f"API docs: {base_url}/api/docs/   admin: {base_url}/admin/")
+        try:
             call_command("runserver", addrport, use_reloader=False)
+        finally:
+            for job in background:
+                job.stop()

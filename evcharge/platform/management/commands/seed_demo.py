@@ -1,7 +1,10 @@
-"""Seeds demo data a newcomer can try at once. Idempotent: running it twice changes nothing.
+"""Seeds demo data a newcomer can try at once. Idempotent: running it again, also after using the API,
+changes nothing that is already there.
 
 Each context contributes a `demo` module with `seed(context: dict) -> None` (listed in
-settings.DEMO_SEEDERS); the shared dict carries ids from one seeder to the next.
+settings.DEMO_SEEDERS); the shared dict carries ids from one seeder to the next. A module may also offer
+`start(context) -> object with stop()`, background work `manage.py demo` runs beside the server (the
+simulated chargers).
 
 Later seeders read read models that earlier seeders' events fill (reservations needs the connectors
 that station.created.v1 brings), so the events published while seeding are delivered in-process, right
@@ -10,29 +13,37 @@ applies them through the same outbox and inbox.
 """
 
 import importlib
+from types import ModuleType
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.test.utils import override_settings
 
 
+def demo_modules() -> list[ModuleType]:
+    modules = []
+    for dotted in settings.DEMO_SEEDERS:
+        try:
+            modules.append(importlib.import_module(dotted))
+        except ModuleNotFoundError as exc:
+            if exc.name != dotted:
+                raise
+    return modules
+
+
+def seed_all(context: dict) -> dict:
+    """Runs every seeder over `context` (its flags, e.g. simulate_chargers) and returns it filled."""
+    with override_settings(EVENTS_TRANSPORT="inline"):
+        for module in demo_modules():
+            module.seed(context)
+    return context
+
+
 class Command(BaseCommand):
     help = "Seed demo users, stations, prices and more (documented in the README)."
 
     def handle(self, *args, **options):
-        context: dict = {"stdout": self.stdout}
-        with override_settings(EVENTS_TRANSPORT="inline"):
-            self._seed_all(context)
+        context = seed_all({"stdout": self.stdout})
         for line in context.get("summary", []):
             self.stdout.write(line)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
-
-    def _seed_all(self, context: dict) -> None:
-        for dotted in settings.DEMO_SEEDERS:
-            try:
-                module = importlib.import_module(dotted)
-            except ModuleNotFoundError as exc:
-                if exc.name != dotted:
-                    raise
-                continue
-            module.seed(context)
