@@ -209,7 +209,8 @@ class Gateway:
                 return connection.respond(HTTPStatus.OK, "ready\n")
             return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "starting\n")
         if path == "/metrics":
-            response = connection.respond(HTTPStatus.OK, generate_latest().decode())
+            # Some collectors read the database (the outbox gauges): off the event loop like all database work.
+            response = connection.respond(HTTPStatus.OK, (await self.run(generate_latest)).decode())
             response.headers["Content-Type"] = CONTENT_TYPE_LATEST
             return response
         if not path.startswith(PATH_PREFIX) or "/" in path[len(PATH_PREFIX) :] or path == PATH_PREFIX:
