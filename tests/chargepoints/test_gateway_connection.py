@@ -165,6 +165,7 @@ def test_a_dead_link_is_dropped_within_two_ping_intervals(ocpp_station, connect_
         wait_until(lambda: not box(ocpp_station["serial"]).connected, timeout=6 * gateway_ping + 2)
         assert time.monotonic() - died <= 2 * gateway_ping + 0.5
         assert fast.held() == []
+        charger.websocket.transport.abort()  # the charger's side of the dead link
     finally:
         ocpp_loop.run(fast.stop())
 
@@ -181,3 +182,34 @@ def test_a_restarted_gateway_releases_the_boxes_it_held(ocpp_station, connect_ch
         assert not box(ocpp_station["serial"]).connected
     finally:
         ocpp_loop.run(successor.stop())
+
+
+def test_with_a_certificate_the_gateway_serves_wss(ocpp_station, connect_charger, ocpp_loop, settings, tmp_path):
+    import shutil
+    import ssl
+    import subprocess
+
+    from apps.chargepoints.gateway.server import Gateway
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"),
+            *("-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    settings.OCPP_TLS_CERT, settings.OCPP_TLS_KEY = str(cert), str(key)
+    secure = Gateway(host="127.0.0.1", port=0, instance_id=f"tls-{uuid.uuid4().hex[:6]}")
+    ocpp_loop.run(secure.start())
+    try:
+        trusted = ssl.create_default_context(cafile=str(cert))
+        charger = connect_charger(ocpp_station["serial"], gateway_url=f"wss://127.0.0.1:{secure.port}", ssl=trusted)
+        assert boot(charger).status == "Accepted"
+        with pytest.raises(Exception):
+            connect_charger(ocpp_station["serial"], gateway_url=f"ws://127.0.0.1:{secure.port}", open_timeout=3)
+    finally:
+        ocpp_loop.run(secure.stop())
