@@ -1,5 +1,7 @@
 """Demo telemetry: a few meter readings and a heartbeat for one Voltway connector, so that
-GET /telemetry/stations/{id}/latest shows something. Idempotent (readings are deduplicated by ts)."""
+GET /telemetry/stations/{id}/latest shows something, and a first meter reading for every other demo
+connector, so that a demo session knows its start meter from the first second (the simulated chargers
+report the rest). Idempotent (a connector with a reading gets none)."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -11,6 +13,32 @@ DEMO_METER_WH = (1_250_000, 1_262_500, 1_275_000, 1_287_500)
 
 
 def seed(context: dict) -> None:
+    _seed_showcase(context)
+    _seed_first_readings(context)
+
+
+def _seed_first_readings(context: dict) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    readings = []
+    for operator_id in context.get("operators", {}).values():
+        for charger in selectors.chargers_of_operator(operator_id):
+            for connector in selectors.connectors_of_charger(charger.charger_id):
+                if selectors.last_meter_state(connector.connector_id) is None:
+                    readings.append(
+                        ReadingIn(
+                            index=len(readings),
+                            charger_id=charger.charger_id,
+                            connector_id=connector.connector_id,
+                            ts=now,
+                            kind="meter",
+                            energy_wh=0,
+                        )
+                    )
+    if readings:
+        services.telemetry_ingest(readings=readings, by=Actor.system())
+
+
+def _seed_showcase(context: dict) -> None:
     voltway_id = context.get("operators", {}).get("voltway")
     charger = selectors.chargers_of_operator(voltway_id).first() if voltway_id else None
     if charger is None:
