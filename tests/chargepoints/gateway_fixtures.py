@@ -112,6 +112,8 @@ class ChargerClient:
     def close(self) -> None:
         self.loop.run(self.websocket.close())
         self._reader.cancel()
+        for answering in list(self.cp._handling):
+            self.loop.loop.call_soon_threadsafe(answering.cancel)
 
     @property
     def closed(self) -> bool:

@@ -155,6 +155,16 @@ def _v16_error(error: OCPPError, *, while_unpacking: bool) -> OCPPError:
     return error
 
 
+class _FrameLog(logging.LoggerAdapter):
+    """The `ocpp` package logs every frame at INFO; thousands of chargers would flood the log: DEBUG here."""
+
+    def info(self, msg, *args, **kwargs) -> None:
+        self.debug(msg, *args, **kwargs)
+
+
+FRAME_LOG = _FrameLog(logging.getLogger("apps.chargepoints.gateway.frames"), {})
+
+
 def _unhandled_action(action: str) -> OCPPError:
     """OCPP 1.6 §4.2.3: NotImplemented for an action the receiver does not know, NotSupported for one it knows
     but does not support (the `ocpp` package answers the other way round)."""
@@ -178,7 +188,7 @@ class V16Handler(ChargePoint):
         seen: Callable[[str], None],
         response_timeout: float,
     ) -> None:
-        super().__init__(box.charge_box_id, connection, response_timeout=response_timeout)
+        super().__init__(box.charge_box_id, connection, response_timeout=response_timeout, logger=FRAME_LOG)
         self.box = box
         self._actions = actions
         self._run = run
