@@ -202,6 +202,8 @@ class Gateway:
 
     async def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         path = request.path.split("?", 1)[0]
+        if path.startswith(PATH_PREFIX) and path.endswith("/"):
+            path = path[:-1]  # some chargers append a slash to the URL they were given
         if path == "/health/live":
             return connection.respond(HTTPStatus.OK, "ok\n")
         if path == "/health/ready":
