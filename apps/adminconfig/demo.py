@@ -15,7 +15,13 @@ def seed(context: dict) -> None:
     admin_id = context.get("users", {}).get("admin@evcharge.test")
     for key, (value, description) in DEMO_KEYS.items():
         if selectors.config_get(key) is None:
-            services.config_set(key=key, value=value, description=description, by=Actor(user_id=admin_id, role="admin"))
+            services.config_set(
+                key=key,
+                value=value,
+                description=description,
+                by=Actor(user_id=admin_id, role="admin"),
+                by_email="admin@evcharge.test" if admin_id else "",
+            )
     context.setdefault("summary", []).append(
         "Config: GET /api/v1/admin/config as admin, or the admin's Config entries; "
         "PUT /api/v1/admin/stations/{id}/settings as operator (max_power_kw caps what quotes assume)."

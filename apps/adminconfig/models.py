@@ -10,6 +10,9 @@ class ConfigEntry(models.Model):
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.UUIDField(null=True, blank=True)
+    updated_by_email = models.CharField(
+        "updated by", max_length=254, blank=True, help_text="The e-mail of who changed it, as it was then."
+    )
 
     class Meta:
         ordering = ["key"]
@@ -34,6 +37,7 @@ class ConfigChange(models.Model):
     old_description = models.TextField(blank=True)
     new_description = models.TextField(blank=True)
     changed_by = models.UUIDField(null=True, blank=True)
+    changed_by_email = models.CharField("changed by", max_length=254, blank=True)
     changed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

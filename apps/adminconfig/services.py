@@ -29,9 +29,16 @@ def _check_version(expected_version: int | None, current: int | None, key: str) 
 
 @transaction.atomic
 def config_set(
-    *, key: str, value: Any, by: Actor, description: str | None = None, expected_version: int | None = None
+    *,
+    key: str,
+    value: Any,
+    by: Actor,
+    by_email: str = "",
+    description: str | None = None,
+    expected_version: int | None = None,
 ) -> ConfigEntry:
-    """Creates or changes a key, keeps the history, publishes config.changed.v1. If-Match → expected_version."""
+    """Creates or changes a key, keeps the history, publishes config.changed.v1. If-Match → expected_version.
+    `by_email` is kept with the change, so that "updated by" reads as a person, not a user id."""
     if problem := schemas.key_problem(key):
         raise InvalidInput(problem, errors={"key": [problem]})
     if problems := schemas.value_problems(key, value):
@@ -43,7 +50,12 @@ def config_set(
         try:
             with transaction.atomic():
                 entry = ConfigEntry.objects.create(
-                    key=key, value=value, description=description or "", version=1, updated_by=by.user_id
+                    key=key,
+                    value=value,
+                    description=description or "",
+                    version=1,
+                    updated_by=by.user_id,
+                    updated_by_email=by_email,
                 )
         except IntegrityError as exc:  # created concurrently
             raise PreconditionFailed(f"{key} was just created by someone else; read it and retry.") from exc
@@ -57,6 +69,7 @@ def config_set(
             entry.description = description
         entry.version += 1
         entry.updated_by = by.user_id
+        entry.updated_by_email = by_email
         entry.save()
     ConfigChange.objects.create(
         entry=entry,
@@ -66,6 +79,7 @@ def config_set(
         old_description=old_description,
         new_description=entry.description,
         changed_by=by.user_id,
+        changed_by_email=by_email,
     )
     publish(
         ConfigChanged(

@@ -9,7 +9,7 @@ class ConfigEntryOut(serializers.ModelSerializer):
 
     class Meta:
         model = ConfigEntry
-        fields = ["key", "value", "description", "version", "etag", "updated_at", "updated_by"]
+        fields = ["key", "value", "description", "version", "etag", "updated_at", "updated_by", "updated_by_email"]
 
 
 class ConfigValueField(serializers.JSONField):
@@ -47,6 +47,7 @@ class ConfigChangeOut(serializers.ModelSerializer):
             "old_description",
             "new_description",
             "changed_by",
+            "changed_by_email",
             "changed_at",
         ]
 

@@ -89,6 +89,7 @@ class ConfigEntryApi(APIView):
             description=data.validated_data.get("description"),
             expected_version=_expected_version(request),
             by=actor(request),
+            by_email=_caller_email(request),
         )
         return _with_etag(entry)
 
@@ -105,6 +106,12 @@ class ConfigHistoryApi(ListAPIView):
         if selectors.config_get(key) is None:
             raise NotFound(f"No config key {key}.")
         return selectors.config_history(key)
+
+
+def _caller_email(request) -> str:
+    """The e-mail claim of the caller's access token (tokens issued before it existed have none)."""
+    token = request.auth
+    return str(token.get("email", "")) if hasattr(token, "get") else ""
 
 
 class StationSettingsApi(APIView):

@@ -18,6 +18,7 @@ class TokenObtainSerializer(TokenObtainPairSerializer):
         token = super().get_token(user)
         token["role"] = user.role
         token["operator_id"] = str(user.operator_id) if user.operator_id else None
+        token["email"] = user.email  # who did it, for the records other contexts keep (e.g. config history)
         return token
 
     def validate(self, attrs):
