@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from tests.helpers import require_postgres, skip_or_fail
+from tests.helpers import require_services
 
 pytest_plugins = ["tests.bus_fixtures"]  # RabbitMQ bus per test, schema check of published events
 
@@ -28,24 +28,13 @@ def _platform_test_defaults(request, settings):
     reset_transports()
     app.conf.task_always_eager = not request.node.get_closest_marker("rabbitmq")
     cache.clear()
-    if request.node.get_closest_marker("postgres"):
-        require_postgres()
-    if request.node.get_closest_marker("rabbitmq"):
-        _require_rabbitmq(settings)
+    require_services(
+        postgres=request.node.get_closest_marker("postgres") is not None,
+        rabbitmq=request.node.get_closest_marker("rabbitmq") is not None,
+        broker_url=settings.CELERY_BROKER_URL,
+    )
     yield
     reset_transports()
-
-
-def _require_rabbitmq(settings) -> None:
-    if not settings.CELERY_BROKER_URL.startswith("amqp"):
-        skip_or_fail("this test needs RabbitMQ (set CELERY_BROKER_URL=amqp://...)")
-    from kombu import Connection
-
-    try:
-        with Connection(settings.CELERY_BROKER_URL, connect_timeout=3) as conn:
-            conn.ensure_connection(max_retries=1)
-    except Exception as exc:
-        skip_or_fail(f"RabbitMQ at {settings.CELERY_BROKER_URL} is unreachable: {exc}")
 
 
 @pytest.fixture(autouse=True)

@@ -18,9 +18,40 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
-def require_postgres() -> None:
+def postgres_missing() -> str | None:
+    """What is missing for a test that needs PostgreSQL, or None."""
     if connection.vendor != "postgresql":
-        skip_or_fail("this test needs PostgreSQL (set DATABASE_URL=postgres://...)")
+        return "PostgreSQL (set DATABASE_URL=postgres://...)"
+    return None
+
+
+def rabbitmq_missing(broker_url: str) -> str | None:
+    """What is missing for a test that needs RabbitMQ, or None."""
+    if not broker_url.startswith("amqp"):
+        return "RabbitMQ (set CELERY_BROKER_URL=amqp://...)"
+    from kombu import Connection
+
+    try:
+        with Connection(broker_url, connect_timeout=3) as conn:
+            conn.ensure_connection(max_retries=1)
+    except Exception as exc:
+        return f"RabbitMQ, and the one at {broker_url} is unreachable: {exc}"
+    return None
+
+
+def require_services(*, postgres: bool = False, rabbitmq: bool = False, broker_url: str = "") -> None:
+    """Skips (fails in CI) naming every service the test needs and does not have, not only the first."""
+    missing = [
+        problem
+        for needed, check in ((postgres, postgres_missing), (rabbitmq, lambda: rabbitmq_missing(broker_url)))
+        if needed and (problem := check())
+    ]
+    if missing:
+        skip_or_fail("this test needs " + " and ".join(missing))
+
+
+def require_postgres() -> None:
+    require_services(postgres=True)
 
 
 def run_concurrently(fn: Callable[[int], Any], count: int, *, timeout: float = 60) -> list[Any]:
