@@ -95,6 +95,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if EMBEDDED:
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+elif DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # A database that does not answer fails the request quickly (503) instead of holding the worker.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int("DB_CONNECT_TIMEOUT", default=3)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "identity.User"

@@ -1,11 +1,13 @@
 """RFC 9457 problem+json for every error DRF, Django or a service raises."""
 
 import logging
+import sys
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpResponse, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -85,6 +87,8 @@ def problem_exception_handler(exc, context):
         )
     if isinstance(exc, RequestDataTooBig):
         return problem_response(413, BODY_TOO_LARGE, code="payload_too_large")
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return database_unavailable_response()
     if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
         return problem_response(400, "The request has too many form fields or files.", code="too_many_fields")
     if isinstance(exc, DjangoValidationError):
@@ -111,8 +115,22 @@ def problem_exception_handler(exc, context):
     return response
 
 
-def json_problem(status_code: int, detail: str, **kwargs) -> JsonResponse:
-    return JsonResponse(problem(status_code, detail, **kwargs), status=status_code, content_type=PROBLEM_CONTENT_TYPE)
+DATABASE_UNAVAILABLE = "The database is unreachable just now; nothing was changed. Try again in a few seconds."
+DATABASE_RETRY_AFTER_SECONDS = 5
+_RETRY_LATER = {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+
+
+def database_unavailable_response() -> Response:
+    logger.warning("database unavailable", exc_info=True)
+    response = problem_response(503, DATABASE_UNAVAILABLE, code="database_unavailable")
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
+
+
+def json_problem(status_code: int, detail: str, *, headers=None, **kwargs) -> JsonResponse:
+    return JsonResponse(
+        problem(status_code, detail, **kwargs), status=status_code, content_type=PROBLEM_CONTENT_TYPE, headers=headers
+    )
 
 
 def handler404(request, exception=None):
@@ -124,6 +142,10 @@ def handler404(request, exception=None):
 
 
 def handler500(request):
+    if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):  # Django calls this while handling it
+        if request.path.startswith("/api/"):
+            return json_problem(503, DATABASE_UNAVAILABLE, code="database_unavailable", headers=_RETRY_LATER)
+        return HttpResponse(DATABASE_UNAVAILABLE, status=503, content_type="text/plain", headers=_RETRY_LATER)
     if request.path.startswith("/api/"):
         return json_problem(status.HTTP_500_INTERNAL_SERVER_ERROR, "An unexpected error occurred.")
     from django.views.defaults import server_error
