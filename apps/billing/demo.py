@@ -1,5 +1,5 @@
 """Demo payment methods: the demo driver can check out at once. Idempotent, also after the driver added or
-removed cards through the API: a demo card is created only when no live card with its token exists."""
+removed cards through the API: a demo card is created only when no live card has its token and label."""
 
 from apps.billing.models import Invoice, InvoiceStatus, PaymentMethod
 
@@ -15,7 +15,7 @@ def seed(context: dict) -> None:
     if driver_id is None:
         return
     for token, label, brand, last4 in DEMO_CARDS:
-        if not PaymentMethod.objects.filter(user_id=driver_id, token=token, deleted_at=None).exists():
+        if not PaymentMethod.objects.filter(user_id=driver_id, token=token, label=label, deleted_at=None).exists():
             PaymentMethod.objects.create(
                 user_id=driver_id, token=token, kind="card", brand=brand, last4=last4, label=label
             )
