@@ -25,8 +25,11 @@ Django set up in each, the parent's unique exchange/queue prefix inherited throu
     (one thread); the handler, inside the inbox transaction, stamps time.time() per event.
 The parent waits until the inbox holds every event, then pairs the stamps: handler - commit, both the
 host's wall clock. Prints the offered rate, p50/p99/max, and publish -> marked sent (the relay's share).
+Prints the CPU each role used per event (publishers, relay, consumers; PostgreSQL and RabbitMQ not counted).
 Options: --rows N (default 20000), --rounds N (default 5), --rate N (500), --seconds N (10),
---publishers N (processes, default 2), --consumers N (processes, default 2), --sweep S (0.5).
+--publishers N (processes, default 2), --consumers N (processes, default 2), --sweep S (0.5),
+--find-max [N]: then, for 1..N consumer processes (default 4), steps the rate up (250, 500, 750, ... /s) and
+prints the highest steady rate at which every event is handled with a commit -> handler p99 under 100 ms.
 """
 
 import argparse
@@ -275,7 +278,7 @@ def publisher_process(ready, go, start_at, wake, results, offset: int, step: int
     results.put(("committed", committed, time.process_time() - cpu))
 
 
-def latency(rate: int, seconds: float, publishers: int, consumers: int, sweep: float) -> None:
+def latency(rate: int, seconds: float, publishers: int, consumers: int, sweep: float, *, quiet: bool = False) -> dict:
     import multiprocessing
 
     from django.db import connections
@@ -349,13 +352,17 @@ def latency(rate: int, seconds: float, publishers: int, consumers: int, sweep: f
     achieved = total / (last_commit - start_at.value)
     ms = sorted((handled[event_id] - at) * 1000 for event_id, at in committed.items() if event_id in handled)
     late = sorted(value * 1000 for value in lateness)
+    p50 = ms[len(ms) // 2] if ms else float("inf")
+    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))] if ms else float("inf")
+    result = {"offered": achieved, "handled": len(ms), "total": total, "p50": p50, "p99": p99, "cpu": cpu}
+    if quiet:
+        empty_tables()
+        return result
     print(
         f"events                    {total:,} at {achieved:,.0f}/s offered ({rate}/s target), {len(ms):,} handled"
         f"   (publishers behind schedule: p50 {late[len(late) // 2]:.1f} ms, max {late[-1]:.1f} ms)"
     )
     if ms:
-        p50 = ms[len(ms) // 2]
-        p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
         print(f"commit -> handler         p50 {p50:.1f} ms   p99 {p99:.1f} ms   max {ms[-1]:.1f} ms")
     from django.db.models import F
 
@@ -377,7 +384,34 @@ def latency(rate: int, seconds: float, publishers: int, consumers: int, sweep: f
         f"consumers {cpu.get('handled', 0):.1f} in {wall:.1f} s wall x {os.cpu_count()} CPUs"
         f" (PostgreSQL and RabbitMQ not counted; load now {os.getloadavg()[0]:.2f})"
     )
+    per_event = {role: 1000 * cpu.get(kind, 0.0) / total for role, kind in ROLES}
+    print("CPU per event             " + ", ".join(f"{role} {value:.2f} ms" for role, value in per_event.items()))
     empty_tables()
+    return result
+
+
+ROLES = (("publishers", "committed"), ("relay", "relayed"), ("consumers", "handled"))
+FIND_MAX_RATES = (250, 500, 750, 1000, 1250, 1500, 2000, 2500, 3000, 4000)
+FIND_MAX_P99_MS = 100.0
+
+
+def find_max(seconds: float, publishers: int, consumer_counts: list[int], sweep: float) -> None:
+    """For each number of consumer processes, the highest steady rate (of FIND_MAX_RATES) at which every event is
+    handled and the commit -> handler p99 stays under FIND_MAX_P99_MS."""
+    print(f"== sustained rate: highest steady rate with p99 < {FIND_MAX_P99_MS:.0f} ms ({seconds:g} s per step)")
+    for consumers in consumer_counts:
+        best = None
+        for rate in FIND_MAX_RATES:
+            result = latency(rate, seconds, publishers, consumers, sweep, quiet=True)
+            held = result["handled"] == result["total"] and result["offered"] >= 0.9 * rate
+            print(
+                f"   {consumers} consumer(s) at {rate:>5}/s: offered {result['offered']:,.0f}/s, p99 "
+                f"{result['p99']:.1f} ms{'' if held else ' (publishers could not hold the rate)'}"
+            )
+            if not held or result["p99"] >= FIND_MAX_P99_MS:
+                break
+            best = rate
+        print(f"max sustained rate        {best or 0}/s with {consumers} consumer process(es)")
 
 
 def cleanup() -> None:
@@ -402,6 +436,14 @@ def main():
     parser.add_argument("--publishers", type=int, default=2, help="publisher processes (web workers)")
     parser.add_argument("--consumers", type=int, default=2, help="consumer processes (events_consume)")
     parser.add_argument("--sweep", type=float, default=0.5, help="relay pass at least this often (s)")
+    parser.add_argument(
+        "--find-max",
+        metavar="N",
+        type=int,
+        nargs="?",
+        const=4,
+        help="also find the highest steady rate with p99 < 100 ms for 1..N consumer processes (default 4)",
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # still clean the broker up when stopped
     setup_django(f"bench.{uuid.uuid4().hex[:8]}")
@@ -414,6 +456,8 @@ def main():
             f"{args.consumers} consumer processes; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f})"
         )
         latency(args.rate, args.seconds, args.publishers, args.consumers, args.sweep)
+        if args.find_max:
+            find_max(args.seconds, args.publishers, list(range(1, args.find_max + 1)), args.sweep)
     finally:
         cleanup()
 
