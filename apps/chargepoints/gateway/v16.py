@@ -18,11 +18,14 @@ from ocpp.exceptions import (
     NotSupportedError,
     OccurenceConstraintViolationError,
     OCPPError,
+    UnknownCallErrorCodeError,
+    ValidationError,
 )
 from ocpp.messages import Call, MessageType, unpack
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action, DataTransferStatus, RegistrationStatus
+from websockets.exceptions import ConnectionClosed
 
 from apps.chargepoints.gateway.actions import (
     Boot,
@@ -331,6 +334,8 @@ class V16Handler(ChargePoint):
             return "timeout", {}
         except OCPPError as error:
             return "failed", {"errorCode": error.code, "description": error.description, "errorDetails": error.details}
+        except (ConnectionClosed, UnknownCallErrorCodeError, ValidationError) as error:
+            return "failed", {"errorCode": "GenericError", "description": f"{type(error).__name__}: {error}"}
         body = snake_to_camel_case(remove_nones(serialize_as_dict(answer)))
         status = body.get("status")
         return ("accepted" if status in (None, "Accepted") else "rejected"), body
