@@ -3,6 +3,7 @@
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from tests.helpers import skip_or_fail
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOW_HEADING = "### The driver flow, command by command"
@@ -38,6 +41,8 @@ def embedded_env(tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def demo_server(tmp_path):
+    if not (shutil.which("bash") and shutil.which("curl")):
+        skip_or_fail("the README's commands need bash and curl")
     port = free_port()
     log = (tmp_path / "demo.log").open("w")
     server = subprocess.Popen(

@@ -47,6 +47,7 @@ class Command(BaseCommand):
             f"Simulated chargers report meter readings every {charger_interval:g} s while a demo session runs."
         )
         self.stdout.write(f"API docs: {base_url}/api/docs/   admin: {base_url}/admin/")
+        self.stdout.write('Try it as a driver: the README\'s "The driver flow, command by command".')
         try:
             call_command("runserver", addrport, use_reloader=False)
         finally:
