@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from apps.identity import services
-from apps.identity.models import ApiKey, Operator, User
+from apps.identity.models import ApiKey, IdTag, Operator, User
 from evcharge.admin_scoping import OperatorScopedAdmin, OperatorScopedMixin, admin_actor, staff_operator_id
 from evcharge.errors import DomainError
 
@@ -73,3 +73,25 @@ class ApiKeyAdmin(OperatorScopedAdmin):
             except DomainError:
                 continue
         self.message_user(request, f"{revoked} key(s) revoked.")
+
+
+@admin.register(IdTag)
+class IdTagAdmin(OperatorScopedAdmin):
+    """Drivers' RFID tags are personal: platform admins only (operator_scope None). Block a lost card or set an
+    expiry here; drivers add and remove their own tags through the API."""
+
+    operator_scope = None
+    list_display = ["tag", "user", "kind", "status", "expires_at", "created_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["tag", "user__email"]
+    fields = ["tag", "user", "kind", "status", "expires_at", "created_at"]
+    readonly_fields = ["tag", "user", "kind", "created_at"]
+    actions = ["block"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Block the selected tags")
+    def block(self, request, queryset):
+        blocked = queryset.exclude(status=IdTag.Status.BLOCKED).update(status=IdTag.Status.BLOCKED)
+        self.message_user(request, f"{blocked} tag(s) blocked.")

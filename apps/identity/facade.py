@@ -1,8 +1,11 @@
 from uuid import UUID
 
+from django.utils import timezone
+
 from apps.identity import selectors, services
-from apps.identity.models import Operator
+from apps.identity.models import IdTag, Operator
 from evcharge.actor import OPERATOR, Actor
+from evcharge.contracts.identity import IdTagInfo
 
 
 class IdentityFacadeImpl:
@@ -15,3 +18,16 @@ class IdentityFacadeImpl:
 
     def operator_exists(self, operator_id: UUID) -> bool:
         return Operator.objects.filter(id=operator_id).exists()
+
+    def authorize_id_tag(self, id_tag: str) -> IdTagInfo:
+        tag = selectors.id_tag_find(id_tag)
+        if tag is None or not tag.user.is_active:
+            return IdTagInfo(status="Invalid")
+        if tag.status == IdTag.Status.BLOCKED:
+            return IdTagInfo(status="Blocked", user_id=tag.user_id, expires_at=tag.expires_at)
+        if tag.expires_at is not None and tag.expires_at <= timezone.now():
+            return IdTagInfo(status="Expired", user_id=tag.user_id, expires_at=tag.expires_at)
+        return IdTagInfo(status="Accepted", user_id=tag.user_id, expires_at=tag.expires_at)
+
+    def id_tag_for_user(self, user_id: UUID) -> str:
+        return services.id_tag_for_user(user_id=user_id).tag

@@ -97,3 +97,33 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class IdTag(models.Model):
+    """An RFID tag (or a tag the platform issued for remote starts) that a charger sends as OCPP idTag."""
+
+    class Status(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        BLOCKED = "blocked", "Blocked"
+
+    class Kind(models.TextChoices):
+        RFID = "rfid", "RFID card"
+        PLATFORM = "platform", "Issued by the platform (remote starts)"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="id_tags")
+    tag = models.CharField(max_length=20, help_text="As the charger reads it (OCPP CiString20: at most 20 characters).")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.RFID)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACCEPTED)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = "RFID tag"
+        constraints = [
+            models.UniqueConstraint(models.functions.Upper("tag"), name="id_tag_unique_case_insensitive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.tag

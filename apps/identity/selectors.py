@@ -2,7 +2,7 @@ import hashlib
 import hmac
 from uuid import UUID
 
-from apps.identity.models import ApiKey, Operator, User
+from apps.identity.models import ApiKey, IdTag, Operator, User
 
 
 def hash_api_key(raw_key: str) -> str:
@@ -36,3 +36,11 @@ def user_get(user_id: UUID) -> User | None:
 
 def api_key_get(key_id: UUID) -> ApiKey | None:
     return ApiKey.objects.filter(id=key_id).first()
+
+
+def id_tag_find(tag: str) -> IdTag | None:
+    return IdTag.objects.select_related("user").filter(tag__iexact=tag).first()
+
+
+def id_tags_of(user_id: UUID):
+    return IdTag.objects.filter(user_id=user_id).order_by("created_at")

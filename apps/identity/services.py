@@ -6,11 +6,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.identity.models import ApiKey, Operator, User
+from apps.identity.models import ApiKey, IdTag, Operator, User
 from apps.identity.selectors import hash_api_key
 from evcharge.actor import ADMIN, OPERATOR, ROLES, Actor
 from evcharge.contracts.identity import UserCreated
-from evcharge.errors import InvalidInput, NotAllowed, NotFound
+from evcharge.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from evcharge.events import publish
 
 
@@ -116,3 +116,63 @@ def api_key_touch(key: ApiKey) -> None:
     now = timezone.now()
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
         ApiKey.objects.filter(id=key.id).update(last_used_at=now)
+
+
+ID_TAG_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or typed from a card
+
+
+def _check_id_tag(tag: str) -> str:
+    tag = tag.strip()
+    if not 1 <= len(tag) <= 20 or not tag.isascii() or not tag.isprintable():
+        raise InvalidInput(
+            "An RFID tag is 1 to 20 printable ASCII characters (OCPP idTag).",
+            errors={"tag": ["1 to 20 printable ASCII characters."]},
+        )
+    return tag
+
+
+@transaction.atomic
+def id_tag_register(*, tag: str, by: Actor, user_id: UUID | None = None, expires_at=None) -> IdTag:
+    """Registers an RFID tag for the caller (an admin may register one for any user). A tag belongs to one user."""
+    owner_id = user_id or by.user_id
+    if owner_id != by.user_id and not by.is_admin:
+        raise NotAllowed("Only an admin registers a tag for someone else.")
+    if owner_id is None or not User.objects.filter(id=owner_id).exists():
+        raise NotFound("No such user.")
+    tag = _check_id_tag(tag)
+    if IdTag.objects.filter(tag__iexact=tag).exists():
+        raise Conflict("This tag is already registered.", code="id_tag_taken")
+    try:
+        with transaction.atomic():
+            return IdTag.objects.create(user_id=owner_id, tag=tag, expires_at=expires_at)
+    except IntegrityError as exc:  # registered by someone else a moment ago
+        raise Conflict("This tag is already registered.", code="id_tag_taken") from exc
+
+
+@transaction.atomic
+def id_tag_delete(*, id_tag_id: UUID, by: Actor) -> None:
+    tag = IdTag.objects.filter(id=id_tag_id).first()
+    if tag is None or not (by.is_admin or tag.user_id == by.user_id):
+        raise NotFound("No such tag.")
+    tag.delete()
+
+
+@transaction.atomic
+def id_tag_for_user(*, user_id: UUID) -> IdTag:
+    """The user's tag for remote starts: their first accepted, unexpired tag, else one the platform issues now."""
+    now = timezone.now()
+    usable = (
+        IdTag.objects.filter(user_id=user_id, status=IdTag.Status.ACCEPTED)
+        .exclude(expires_at__lte=now)
+        .order_by("kind", "created_at")  # "platform" after "rfid"
+        .first()
+    )
+    if usable is not None:
+        return usable
+    while True:
+        tag = "EVC" + "".join(secrets.choice(ID_TAG_ALPHABET) for _ in range(16))
+        try:
+            with transaction.atomic():
+                return IdTag.objects.create(user_id=user_id, tag=tag, kind=IdTag.Kind.PLATFORM)
+        except IntegrityError:
+            continue  # 32^16 tags: a clash is astronomically rare, but never reuse one

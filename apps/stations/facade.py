@@ -1,9 +1,9 @@
 from uuid import UUID
 
 from apps.stations import selectors, services
-from apps.stations.models import Connector
+from apps.stations.models import Charger, Connector
 from evcharge.actor import Actor
-from evcharge.contracts.stations import ConnectorView
+from evcharge.contracts.stations import ChargerView, ConnectorInfo, ConnectorView
 
 
 def connector_view(connector: Connector) -> ConnectorView:
@@ -26,6 +26,28 @@ def connector_view(connector: Connector) -> ConnectorView:
     )
 
 
+def charger_view(charger: Charger) -> ChargerView:
+    return ChargerView(
+        charger_id=charger.id,
+        serial=charger.serial,
+        station_id=charger.station_id,
+        operator_id=charger.station.operator_id,
+        max_power_kw=charger.max_power_kw,
+        station_enabled=charger.station.enabled,
+        connectors=[
+            ConnectorInfo(
+                connector_id=c.id,
+                number=c.number,
+                type=c.type,
+                max_power_kw=c.max_power_kw,
+                status=c.status,
+                code=c.code,
+            )
+            for c in charger.connectors.all()
+        ],
+    )
+
+
 class StationsFacadeImpl:
     """In-process answers about connectors for the other contexts (reservations, pricing, telemetry...)."""
 
@@ -41,3 +63,14 @@ class StationsFacadeImpl:
         services.connector_set_status(
             connector_id=connector_id, status=status, by=Actor.system(), reason=reason or "facade"
         )
+
+    def charger(self, charger_id: UUID) -> ChargerView | None:
+        charger = selectors.charger_get(charger_id)
+        return charger_view(charger) if charger else None
+
+    def charger_by_serial(self, serial: str) -> ChargerView | None:
+        charger = selectors.charger_get_by_serial(serial)
+        return charger_view(charger) if charger else None
+
+    def chargers_of_station(self, station_id: UUID) -> list[ChargerView]:
+        return [charger_view(charger) for charger in selectors.chargers_of_station(station_id)]

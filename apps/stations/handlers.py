@@ -3,6 +3,7 @@
 from apps.stations import services
 from evcharge.contracts.adminconfig import StationConfigUpdated
 from evcharge.contracts.reservations import SessionCompleted, SessionStarted, SessionStopped
+from evcharge.contracts.telemetry import ChargerHealthChanged
 from evcharge.events import EventEnvelope, subscriber
 
 
@@ -27,4 +28,11 @@ def on_station_config_updated(event: EventEnvelope[StationConfigUpdated]) -> Non
     settings = event.data.settings
     services.station_apply_settings(
         station_id=event.data.station_id, enabled=settings.enabled, reservable=settings.reservable
+    )
+
+
+@subscriber("charger.health_changed.v1", consumer="stations")
+def on_charger_health_changed(event: EventEnvelope[ChargerHealthChanged]) -> None:
+    services.charger_record_health(
+        charger_id=event.data.charger_id, health=event.data.new_health, changed_at=event.data.changed_at
     )

@@ -61,11 +61,19 @@ class Station(models.Model):
         return self.name
 
 
+UNHEALTHY = ("offline", "faulted")
+"""Charger health values (telemetry's) under which its connectors read Unavailable to drivers."""
+
+
 class Charger(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     station = models.ForeignKey(Station, on_delete=models.CASCADE, related_name="chargers")
     serial = models.CharField(max_length=100, unique=True)
     max_power_kw = models.FloatField(validators=[MinValueValidator(0.1), MaxValueValidator(MAX_POWER_KW)])
+    health = models.CharField(
+        max_length=10, blank=True, default="", help_text="From charger.health_changed.v1; empty: never reported."
+    )
+    health_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

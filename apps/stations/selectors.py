@@ -5,7 +5,9 @@ from uuid import UUID
 from django.db.models import F, FloatField, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sqrt
 
-from apps.stations.models import Charger, Connector, Station
+from apps.stations.models import UNHEALTHY, Charger, Connector, Station
+
+UNAVAILABLE = "Unavailable"
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE_LATITUDE = math.pi * EARTH_RADIUS_KM / 180
@@ -121,7 +123,9 @@ def connector_get_by_code(code: str) -> Connector | None:
 
 
 def connector_statuses_of_station(station_id: UUID) -> list[str]:
-    return list(Connector.objects.filter(charger__station_id=station_id).values_list("status", flat=True))
+    """Each connector's status, Unavailable while its charger is offline or faulted."""
+    rows = Connector.objects.filter(charger__station_id=station_id).values_list("status", "charger__health")
+    return [UNAVAILABLE if health in UNHEALTHY else status for status, health in rows]
 
 
 def connectors_for_sheets(*, operator_id: UUID, station_id: UUID | None = None) -> QuerySet[Connector]:
@@ -133,5 +137,15 @@ def connectors_for_sheets(*, operator_id: UUID, station_id: UUID | None = None) 
 
 
 def connector_effective_status(connector: Connector) -> str:
-    """What a driver can expect: a disabled station's connectors read Unavailable."""
-    return connector.status if connector.charger.station.enabled else "Unavailable"
+    """What a driver can expect: a disabled station's connectors, and those of a charger that is offline or
+    faulted, read Unavailable."""
+    charger = connector.charger
+    return UNAVAILABLE if not charger.station.enabled or charger.health in UNHEALTHY else connector.status
+
+
+def charger_get_by_serial(serial: str) -> Charger | None:
+    return Charger.objects.select_related("station").prefetch_related("connectors").filter(serial=serial).first()
+
+
+def chargers_of_station(station_id: UUID) -> QuerySet[Charger]:
+    return Charger.objects.select_related("station").prefetch_related("connectors").filter(station_id=station_id)

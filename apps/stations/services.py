@@ -2,6 +2,7 @@ import logging
 import secrets
 import zoneinfo
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -391,3 +392,21 @@ def station_apply_settings(*, station_id: UUID, enabled: bool, reservable: bool)
     if _refresh_station_status(station):
         changed.append("status")
     publish(StationUpdated(changed=changed, **_station_state(station.id)), subject=str(station.id))
+
+
+@transaction.atomic
+def charger_record_health(*, charger_id: UUID, health: str, changed_at: datetime) -> None:
+    """charger.health_changed.v1: while a charger is offline or faulted its connectors read Unavailable (and the
+    station's status follows). An older change than the one held is ignored (events may arrive out of order)."""
+    charger = Charger.objects.filter(id=charger_id).only("station_id").first()
+    if charger is None:
+        logger.warning("health of an unknown charger", extra={"charger_id": str(charger_id)})
+        return
+    station = Station.objects.select_for_update().get(id=charger.station_id)
+    charger = Charger.objects.select_for_update().get(id=charger_id)
+    if charger.health_changed_at is not None and changed_at <= charger.health_changed_at:
+        return
+    charger.health, charger.health_changed_at = health, changed_at
+    charger.save(update_fields=["health", "health_changed_at"])
+    if _refresh_station_status(station):
+        publish(StationUpdated(changed=["status"], **_station_state(station.id)), subject=str(station.id))

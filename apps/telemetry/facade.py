@@ -1,8 +1,8 @@
 from datetime import datetime
 from uuid import UUID
 
-from apps.telemetry import selectors
-from evcharge.contracts.telemetry import MeterReading
+from apps.telemetry import selectors, services
+from evcharge.contracts.telemetry import ChargerSample, MeterReading
 
 
 class TelemetryFacadeImpl:
@@ -21,3 +21,14 @@ class TelemetryFacadeImpl:
         return MeterReading(
             connector_id=reading.connector_id, energy_wh=reading.energy_wh, ts=reading.ts, power_w=reading.power_w
         )
+
+    def record_charger_samples(self, *, charger_id: UUID, samples: list[ChargerSample]) -> None:
+        services.charger_samples_record(charger_id=charger_id, samples=samples)
+
+    def record_charger_fault(
+        self, *, charger_id: UUID, connector_id: UUID | None, error_code: str, info: str, at: datetime
+    ) -> None:
+        services.charger_fault_record(charger_id=charger_id, connector_id=connector_id, error_code=error_code, at=at)
+
+    def record_charger_link(self, *, charger_id: UUID, connected: bool, at: datetime) -> None:
+        services.charger_link_record(charger_id=charger_id, connected=connected, at=at)

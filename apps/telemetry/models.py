@@ -45,6 +45,9 @@ class Charger(models.Model):
         null=True, blank=True, help_text="Time of the latest fault/status event that set or cleared the fault."
     )
     last_seen_at = models.DateTimeField(null=True, blank=True, help_text="Newest reading or heartbeat time.")
+    ocpp_connected = models.BooleanField(
+        default=False, help_text="Holds an OCPP connection: in contact, whatever its last reading's age."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -1,3 +1,4 @@
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -22,9 +23,11 @@ from apps.telemetry.models import (
 from apps.telemetry.readings import FAULTED_STATUS, ReadingIn
 from evcharge.actor import Actor
 from evcharge.contracts.stations import StationCreated, StationUpdated
-from evcharge.contracts.telemetry import ChargerHealthChanged, TelemetryIngested
+from evcharge.contracts.telemetry import MAX_METER_WH, ChargerHealthChanged, ChargerSample, TelemetryIngested
 from evcharge.errors import InvalidInput, NotAllowed
 from evcharge.events import publish
+
+logger = logging.getLogger("evcharge.telemetry")
 
 # --- the read model of chargers (from station events) ---
 
@@ -125,11 +128,82 @@ def telemetry_ingest(*, readings: list[ReadingIn], by: Actor) -> IngestResult:
     return IngestResult(accepted=accepted, duplicates=len(readings) - accepted)
 
 
+# --- from the OCPP gateway (the chargepoints context authenticated the charger) ---
+
+
+def charger_samples_record(*, charger_id: UUID, samples: list[ChargerSample]) -> int:
+    """Stores what a charger sent over OCPP (MeterValues, transaction data) like an API batch of its operator's
+    key. Values out of range are dropped with a log line (a charger's bug must not stop its other values).
+    Returns how many were stored."""
+    readings = []
+    for sample in samples:
+        if sample.energy_wh is not None and not 0 <= sample.energy_wh <= MAX_METER_WH:
+            logger.warning("OCPP meter value out of range dropped", extra={"charger": str(charger_id)})
+            continue
+        readings.append(
+            ReadingIn(
+                index=len(readings),
+                charger_id=charger_id,
+                connector_id=sample.connector_id,
+                ts=sample.ts,
+                kind="meter",
+                energy_wh=sample.energy_wh,
+                power_w=sample.power_w,
+                voltage_v=sample.voltage_v,
+                current_a=sample.current_a,
+                soc_pct=sample.soc_pct,
+            )
+        )
+    return _ingest_from_charger(charger_id, readings)
+
+
+def charger_fault_record(*, charger_id: UUID, connector_id: UUID | None, error_code: str, at: datetime) -> int:
+    fault = ReadingIn(
+        index=0, charger_id=charger_id, connector_id=connector_id, ts=at, kind="fault", error_code=error_code[:50]
+    )
+    return _ingest_from_charger(charger_id, [fault])
+
+
+def _ingest_from_charger(charger_id: UUID, readings: list[ReadingIn]) -> int:
+    if not readings:
+        return 0
+    try:
+        return telemetry_ingest(readings=readings, by=Actor.system()).accepted
+    except InvalidInput:  # the station's events have not reached telemetry yet, or a connector it does not know
+        logger.warning(
+            "OCPP values for a charger telemetry does not know yet dropped", extra={"charger": str(charger_id)}
+        )
+        return 0
+
+
+@transaction.atomic
+def charger_link_record(*, charger_id: UUID, connected: bool, at: datetime) -> None:
+    """The charger's OCPP link came up (in contact from now on) or went down (offline at once, not after the
+    telemetry silence window); charger.health_changed.v1 once per real change."""
+    charger = Charger.objects.select_for_update().filter(charger_id=charger_id).first()
+    if charger is None:
+        logger.warning("OCPP link of a charger telemetry does not know yet", extra={"charger": str(charger_id)})
+        return
+    charger.ocpp_connected = connected
+    if connected and (charger.last_seen_at is None or at > charger.last_seen_at):
+        charger.last_seen_at = at
+    now = timezone.now()
+    health, reason = _health_for(charger, now) if connected else (OFFLINE, "OCPP link down")
+    if health != charger.health:
+        _change_health(charger, health, reason, now)
+    charger.save(update_fields=[*HEALTH_FIELDS, "ocpp_connected"])
+
+
 # --- health ---
 
 
 def _health_for(charger: Charger, now: datetime) -> tuple[str, str]:
-    """online / faulted while the charger is in contact; offline once it has been silent too long."""
+    """online / faulted while the charger is in contact (an OCPP link, or a recent reading); offline once it has
+    been silent too long."""
+    if charger.ocpp_connected:
+        return (
+            (FAULTED, charger.health_reason or "fault reported") if charger.fault_active else (ONLINE, "OCPP link up")
+        )
     silent_after = now - timedelta(seconds=settings.TELEMETRY_OFFLINE_AFTER_SECONDS)
     if charger.last_seen_at is None or charger.last_seen_at < silent_after:
         seconds = settings.TELEMETRY_OFFLINE_AFTER_SECONDS
@@ -219,7 +293,7 @@ def charger_health_sweep(*, now: datetime | None = None) -> int:
     silent_after = now - timedelta(seconds=settings.TELEMETRY_OFFLINE_AFTER_SECONDS)
     chargers = list(
         Charger.objects.select_for_update(skip_locked=True)
-        .filter(health__in=[ONLINE, FAULTED], last_seen_at__lt=silent_after)
+        .filter(health__in=[ONLINE, FAULTED], last_seen_at__lt=silent_after, ocpp_connected=False)
         .order_by("charger_id")
     )
     for charger in chargers:

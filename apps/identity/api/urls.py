@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.identity.api import views
+from apps.identity.api import id_tags, views
 
 urlpatterns = [
     path("auth/register", views.RegisterApi.as_view(), name="auth-register"),
@@ -13,4 +13,6 @@ urlpatterns = [
     path("auth/api-keys", views.ApiKeyListCreateApi.as_view(), name="auth-api-keys"),
     path("auth/api-keys/current", views.ApiKeyCurrentApi.as_view(), name="auth-api-key-current"),
     path("auth/api-keys/<uuid:key_id>", views.ApiKeyRevokeApi.as_view(), name="auth-api-key"),
+    path("auth/id-tags", id_tags.IdTagListCreateApi.as_view(), name="auth-id-tags"),
+    path("auth/id-tags/<uuid:id_tag_id>", id_tags.IdTagDeleteApi.as_view(), name="auth-id-tag"),
 ]

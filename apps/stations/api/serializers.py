@@ -1,7 +1,10 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.stations import qr, selectors
 from apps.stations.models import MAX_POWER_KW, STATION_STATUSES, Charger, Connector, Station
+from evcharge.api.permissions import optional_actor
+from evcharge.contracts import chargepoints
 from evcharge.contracts.stations import CONNECTOR_STATUSES, CONNECTOR_TYPES
 
 MAX_RADIUS_KM = 500.0
@@ -117,12 +120,52 @@ class ConnectorOut(serializers.ModelSerializer):
         return qr.connector_url(connector.code)
 
 
+class OcppLinkOut(serializers.Serializer):
+    connected = serializers.BooleanField()
+    last_seen_at = serializers.DateTimeField(allow_null=True)
+    vendor = serializers.CharField()
+    model = serializers.CharField()
+    firmware_version = serializers.CharField()
+    protocol = serializers.CharField(help_text='The OCPP subprotocol, e.g. "ocpp1.6".')
+
+
 class ChargerOut(serializers.ModelSerializer):
     connectors = ConnectorOut(many=True, read_only=True)
+    health = serializers.CharField(
+        read_only=True, help_text="online | offline | faulted (telemetry's); empty until the charger reported."
+    )
+    ocpp = serializers.SerializerMethodField(
+        help_text="The charger's OCPP connection, to the station's operator and admins; null for others and for "
+        "chargers without OCPP credentials."
+    )
 
     class Meta:
         model = Charger
-        fields = ["id", "serial", "max_power_kw", "connectors"]
+        fields = ["id", "serial", "max_power_kw", "health", "connectors", "ocpp"]
+
+    @extend_schema_field(OcppLinkOut(allow_null=True))
+    def get_ocpp(self, charger: Charger) -> dict | None:
+        request = self.context.get("request")
+        caller = optional_actor(request) if request is not None else None
+        if caller is None or not caller.manages(charger.station.operator_id) or not chargepoints.registered():
+            return None
+        links = self.context.get("_ocpp_links")
+        if links is None or charger.id not in links:  # one lookup for every charger of the answer
+            links = self.context["_ocpp_links"] = chargepoints.facade().links(_chargers_in(self.root.instance))
+        link = links.get(charger.id)
+        return OcppLinkOut(link).data if link is not None else None
+
+
+def _chargers_in(instance) -> list:
+    """The ids of the chargers a serialized answer holds (a station, a page of stations, or a charger)."""
+    items = instance if isinstance(instance, list | tuple) or hasattr(instance, "model") else [instance]
+    ids = []
+    for item in items:
+        if isinstance(item, Station):
+            ids.extend(charger.id for charger in item.chargers.all())
+        else:
+            ids.append(item.id)
+    return ids
 
 
 class StationOut(serializers.ModelSerializer):
