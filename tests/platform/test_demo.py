@@ -81,3 +81,14 @@ def test_every_feature_flag_the_demo_seeds_is_read_by_the_code():
         assert f'is_enabled("{name}"' in sources, f"the demo seeds {key}, which nothing reads"
     for key in ConfigEntry.objects.exclude(key__startswith="flags.").values_list("key", flat=True):
         assert key.startswith("stations.defaults."), f"the demo seeds {key}; say what reads it"
+
+
+def test_demo_addrport_is_documented():
+    readme = (ROOT / "README.md").read_text()
+    assert "`manage.py demo [addrport]`" in readme and "manage.py demo 8080" in readme
+    out = io.StringIO()
+    from evcharge.platform.management.commands.demo import Command, local_url
+
+    Command().create_parser("manage.py", "demo").print_help(out)
+    assert "addrport" in out.getvalue() and "--charger-interval" in out.getvalue()
+    assert local_url("8080") == "http://127.0.0.1:8080" and local_url("0.0.0.0:9000") == "http://127.0.0.1:9000"
