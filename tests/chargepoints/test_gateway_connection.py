@@ -43,7 +43,7 @@ def http_get(url: str) -> tuple[int, str]:
         return error.code, error.read().decode()
 
 
-def test_a_charger_connects_boots_and_is_recorded(ocpp_station, connect_charger, gateway, operator_client):
+def test_a_charger_connects_boots_and_is_recorded(ocpp_station, connect_charger, gateway):
     charger = connect_charger(ocpp_station["serial"])
     answer = charger.call(
         call.BootNotification(
@@ -64,7 +64,6 @@ def test_a_charger_connects_boots_and_is_recorded(ocpp_station, connect_charger,
     )
     assert (recorded.connected, recorded.protocol, recorded.gateway_instance) == (True, "ocpp1.6", gateway.instance_id)
     assert recorded.booted_at is not None and recorded.connected_at is not None
-
     charger.close()
     wait_until(lambda: not box(ocpp_station["serial"]).connected, message="the charge box shows disconnected")
     assert box(ocpp_station["serial"]).disconnected_at is not None

@@ -44,7 +44,9 @@ def test_status_notifications_move_the_connector_and_the_charge_box(
     assert ChargeBox.objects.get(charge_box_id=ocpp_station["serial"]).status == "Available"
 
 
-def test_a_fault_sets_the_connector_faulted(ocpp_station, connect_charger, operator_client):
+def test_a_fault_makes_the_charger_faulted_and_its_connectors_unavailable(
+    ocpp_station, connect_charger, operator_client
+):
     charger = connect_charger(ocpp_station["serial"])
     answer = charger.call(
         call.StatusNotification(
@@ -52,8 +54,12 @@ def test_a_fault_sets_the_connector_faulted(ocpp_station, connect_charger, opera
         )
     )
     assert answer is not None
-    station_id, connector = ocpp_station["station"]["id"], ocpp_station["connectors"][1]
-    assert connector_status(operator_client, station_id, connector["id"]) == "Faulted"
+
+    detail = operator_client.get(f"/api/v1/stations/{ocpp_station['station']['id']}").json()
+    [seen] = detail["chargers"]
+    assert seen["health"] == "faulted"
+    faulted = next(c for c in seen["connectors"] if c["id"] == ocpp_station["connectors"][1]["id"])
+    assert (faulted["status"], faulted["ocpp_status"]) == ("Unavailable", "Faulted")
 
 
 def test_a_status_for_a_connector_the_charger_does_not_have_is_answered(ocpp_station, connect_charger):
