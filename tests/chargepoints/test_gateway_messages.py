@@ -4,6 +4,7 @@ malformed frames, and a central call in flight while the charger calls."""
 
 import json
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from ocpp.v16 import call
@@ -144,3 +145,30 @@ def test_a_central_call_the_charger_does_not_answer_times_out_and_one_it_refuses
     assert (status, answer["errorCode"]) == ("failed", "NotImplemented")
     status, answer = charger.loop.run(handler.send_command("UnlockConnector", {"connectorId": 1}))
     assert (status, answer) == ("rejected", {"status": "NotSupported"})
+
+
+def test_meter_values_reach_telemetry_in_platform_units(ocpp_station, connect_charger, operator_client):
+    charger = connect_charger(ocpp_station["serial"])
+    at = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=30)
+    charger.call(
+        call.MeterValues(
+            connector_id=1,
+            meter_value=[
+                {
+                    "timestamp": at.isoformat().replace("+00:00", "Z"),
+                    "sampledValue": [
+                        {"value": "120.5", "measurand": "Energy.Active.Import.Register", "unit": "kWh"},
+                        {"value": "7.4", "measurand": "Power.Active.Import", "unit": "kW"},
+                    ],
+                }
+            ],
+        )
+    )
+
+    latest = operator_client.get(f"/api/v1/telemetry/stations/{ocpp_station['station']['id']}/latest")
+    assert latest.status_code == 200, latest.content
+    [seen] = latest.json()["chargers"]
+    connector = next(c for c in seen["connectors"] if c["connector_id"] == ocpp_station["connectors"][0]["id"])
+    meter = connector["latest"]["meter"]
+    assert (meter["energy_wh"], meter["power_w"]) == (120_500, 7_400)
+    assert datetime.fromisoformat(meter["ts"]) == at
