@@ -4,7 +4,7 @@ readings (telemetry) finalizing sessions that wait for one."""
 from apps.reservations import services
 from evcharge.contracts.adminconfig import StationConfigUpdated
 from evcharge.contracts.stations import StationCreated, StationStatusChanged, StationUpdated
-from evcharge.contracts.telemetry import TelemetryIngested
+from evcharge.contracts.telemetry import ChargerHealthChanged, TelemetryIngested
 from evcharge.events import EventEnvelope, subscriber
 
 
@@ -32,3 +32,10 @@ def on_station_config_updated(event: EventEnvelope[StationConfigUpdated]) -> Non
 def on_telemetry_ingested(event: EventEnvelope[TelemetryIngested]) -> None:
     if event.data.connector_ids:
         services.sessions_finalize_awaiting(connector_ids=event.data.connector_ids)
+
+
+@subscriber("charger.health_changed.v1", consumer="reservations")
+def on_charger_health_changed(event: EventEnvelope[ChargerHealthChanged]) -> None:
+    services.charger_health_record(
+        charger_id=event.data.charger_id, health=event.data.new_health, changed_at=event.data.changed_at
+    )

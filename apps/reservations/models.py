@@ -26,6 +26,10 @@ class Connector(models.Model):
     status = models.CharField(max_length=20, default="Available")
     status_at = models.DateTimeField(null=True, blank=True, help_text="When the status was last known to change.")
     code = models.CharField(max_length=32, db_index=True)
+    charger_health = models.CharField(
+        max_length=10, blank=True, default="", help_text="From charger.health_changed.v1; empty: never reported."
+    )
+    charger_health_at = models.DateTimeField(null=True, blank=True)
     present = models.BooleanField(
         default=True, help_text="False once the station's latest data no longer lists this connector."
     )
@@ -40,6 +44,10 @@ class Connector(models.Model):
     @property
     def out_of_service(self) -> bool:
         return self.status in OUT_OF_SERVICE_STATUSES
+
+    @property
+    def charger_unreachable(self) -> bool:
+        return self.charger_health in ("offline", "faulted")
 
 
 class StationSettings(models.Model):
@@ -100,8 +108,12 @@ class Reservation(models.Model):
 
 class ChargingSession(models.Model):
     class Status(models.TextChoices):
+        PENDING = "pending", "pending (waiting for the charger to start)"
         ACTIVE = "active"
         COMPLETED = "completed"
+        CANCELLED = "cancelled", "cancelled (the charger never started it)"
+
+    OPEN_STATUSES = (Status.PENDING, Status.ACTIVE)
 
     class EnergyStatus(models.TextChoices):
         MEASURING = "measuring", "measuring (active)"
@@ -131,6 +143,12 @@ class ChargingSession(models.Model):
     charging_ended_at = models.DateTimeField(null=True, blank=True)
     tariff = models.JSONField(help_text="The price snapshot the session started with (TariffSnapshot).")
     stopped_by = models.UUIDField(null=True, blank=True, help_text="User who stopped it (empty: a machine).")
+    stop_requested_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a stop was sent to the charger (OCPP); it completes on the charger's word.",
+    )
+    cancel_reason = models.CharField(max_length=200, blank=True, help_text="Why a pending session was cancelled.")
 
     class Meta:
         ordering = ["-started_at"]
@@ -144,14 +162,16 @@ class ChargingSession(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["connector_id"], condition=Q(status="active"), name="one_active_session_per_connector"
+                fields=["connector_id"],
+                condition=Q(status__in=["pending", "active"]),
+                name="one_active_session_per_connector",
             ),
             models.UniqueConstraint(
-                fields=["user_id"], condition=Q(status="active"), name="one_active_session_per_driver"
+                fields=["user_id"], condition=Q(status__in=["pending", "active"]), name="one_active_session_per_driver"
             ),
             models.CheckConstraint(condition=Q(meter_start_wh__gte=0), name="session_meter_start_not_negative"),
             models.CheckConstraint(
-                condition=Q(status="active") | Q(meter_stop_wh__gte=F("meter_start_wh")),
+                condition=Q(status__in=["pending", "active", "cancelled"]) | Q(meter_stop_wh__gte=F("meter_start_wh")),
                 name="session_meter_stop_not_below_start",
             ),
         ]

@@ -147,11 +147,11 @@ def session_get_visible(*, session_id: UUID, by: Actor) -> ChargingSession | Non
 
 
 def session_active_on(connector_id: UUID) -> ChargingSession | None:
-    return ChargingSession.objects.filter(connector_id=connector_id, status=ChargingSession.Status.ACTIVE).first()
+    return ChargingSession.objects.filter(connector_id=connector_id, status__in=ChargingSession.OPEN_STATUSES).first()
 
 
 def session_active_of(user_id: UUID) -> ChargingSession | None:
-    return ChargingSession.objects.filter(user_id=user_id, status=ChargingSession.Status.ACTIVE).first()
+    return ChargingSession.objects.filter(user_id=user_id, status__in=ChargingSession.OPEN_STATUSES).first()
 
 
 def last_meter_reading(connector_id: UUID) -> MeterReading | None:

@@ -5,15 +5,18 @@ from uuid import UUID, uuid4
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.reservations import selectors
 from apps.reservations.models import ChargingSession, Connector, Reservation, StationSettings
-from evcharge.actor import Actor
-from evcharge.contracts import pricing
+from evcharge.actor import DRIVER, Actor
+from evcharge.contracts import chargepoints, identity, pricing
 from evcharge.contracts.adminconfig import StationConfigUpdated
 from evcharge.contracts.pricing import TariffSnapshot
 from evcharge.contracts.reservations import (
+    ChargerStart,
+    ChargerStartResult,
     ReservationCancelled,
     ReservationCreated,
     ReservationExpired,
@@ -94,6 +97,14 @@ def connector_record_status(*, change: StationStatusChanged) -> None:
 
 
 @transaction.atomic
+def charger_health_record(*, charger_id: UUID, health: str, changed_at: datetime) -> None:
+    """charger.health_changed.v1: an offline or faulted charger takes no new sessions or reservations until it is
+    back. An older change than the one held is ignored (events may arrive out of order)."""
+    newer = Q(charger_health_at__isnull=True) | Q(charger_health_at__lt=changed_at)
+    Connector.objects.filter(newer, charger_id=charger_id).update(charger_health=health, charger_health_at=changed_at)
+
+
+@transaction.atomic
 def station_settings_record(*, update: StationConfigUpdated) -> None:
     StationSettings.objects.update_or_create(
         station_id=update.station_id,
@@ -140,6 +151,11 @@ def _connector_for_use(connector_id: UUID, *, reserving: bool, lock: bool = Fals
         raise Conflict("This station does not take reservations.", code="not_reservable")
     if connector.out_of_service:
         raise Conflict(f"The connector is {connector.status}.", code="connector_out_of_service")
+    if connector.charger_unreachable:
+        raise Conflict(
+            f"The connector's charger is {connector.charger_health}; try another connector or later.",
+            code="charger_offline",
+        )
     return connector
 
 
@@ -350,7 +366,9 @@ def session_start(
     reservation_id: UUID | None = None,
 ) -> ChargingSession:
     """Starts charging. The start meter is the charger's last reading (None until one is known: the
-    charger's first reading of the session then stands in for it); a caller never supplies it."""
+    charger's first reading of the session then stands in for it); a caller never supplies it. On a charger
+    online over OCPP the session is `pending` and a RemoteStartTransaction goes to the charger: the session
+    becomes active when the charger's StartTransaction arrives (session_start_from_charger)."""
     if (connector_id is None) == (code is None):
         raise InvalidInput(
             "Give either connector_id or code.", errors={"connector_id": ["Give either connector_id or code."]}
@@ -363,24 +381,63 @@ def session_start(
     # The lock on the read-model row queues concurrent starts on one connector (PostgreSQL); the partial
     # unique constraints below are the last word on both databases.
     connector = _connector_for_use(connector_id, reserving=False, lock=True)
+    now = timezone.now()
+    remote = chargepoints.registered() and chargepoints.facade().is_online(connector.charger_id)
+    session = _session_open(
+        connector=connector,
+        user_id=by.user_id,
+        reservation_id=reservation_id,
+        by=by,
+        now=now,
+        meter_start_wh=None if remote else _last_meter(connector.id),
+        status=ChargingSession.Status.PENDING if remote else ChargingSession.Status.ACTIVE,
+    )
+    if remote:
+        chargepoints.facade().remote_start(
+            session_id=session.id,
+            charger_id=connector.charger_id,
+            connector_number=connector.number,
+            id_tag=identity.facade().id_tag_for_user(by.user_id),
+            requested_by=by.user_id,
+        )
+    else:
+        _announce(_session_started_event(session))
+    return session
+
+
+def _last_meter(connector_id: UUID) -> int | None:
+    reading = selectors.last_meter_reading(connector_id)
+    return reading.energy_wh if reading is not None else None
+
+
+def _session_open(
+    *,
+    connector: Connector,
+    user_id: UUID,
+    reservation_id: UUID | None,
+    by: Actor,
+    now: datetime,
+    meter_start_wh: int | None,
+    status: str,
+) -> ChargingSession:
+    """Creates the session (and fulfils its reservation) on a connector whose row the caller locked."""
     if selectors.session_active_on(connector.id) is not None:
         raise Conflict("The connector is busy with another session.", code="connector_busy")
-    if selectors.session_active_of(by.user_id) is not None:
+    if selectors.session_active_of(user_id) is not None:
         raise Conflict("You already have an active session; stop it first.", code="driver_busy")
-    now = timezone.now()
     reservation = _reservation_to_fulfil(connector=connector, reservation_id=reservation_id, by=by, now=now)
     tariff = _tariff_snapshot(connector, now)
-    reading = selectors.last_meter_reading(connector.id)
     try:  # no savepoint needed: on a violation the whole transaction is abandoned with a 409
         session = ChargingSession.objects.create(
-            user_id=by.user_id,
+            user_id=user_id,
             connector_id=connector.id,
             station_id=connector.station_id,
             operator_id=connector.operator_id,
             connector_type=connector.type,
             reservation_id=reservation.id if reservation else None,
-            meter_start_wh=reading.energy_wh if reading is not None else None,
+            meter_start_wh=meter_start_wh,
             started_at=now,
+            status=status,
             tariff=to_primitive(tariff),
         )
     except IntegrityError as exc:
@@ -395,8 +452,106 @@ def session_start(
         reservation.fulfilled_at = now
         reservation.session_id = session.id
         reservation.save(update_fields=["status", "fulfilled_at", "session_id"])
-    _announce(_session_started_event(session))
     return session
+
+
+# The charger's clock is trusted for a session's start and stop only within these bounds of the platform's.
+CHARGER_CLOCK_AHEAD = timedelta(minutes=1)
+CHARGER_CLOCK_BEHIND = timedelta(minutes=10)
+
+
+def _charger_time(stated: datetime, *, now: datetime, not_before: datetime | None = None) -> datetime:
+    """The charger's timestamp when it is sane (not ahead of the platform, not long before the request or the
+    start), else the platform's clock."""
+    earliest = max(now - CHARGER_CLOCK_BEHIND, (not_before or now) - CHARGER_CLOCK_AHEAD)
+    return stated if earliest <= stated <= now + CHARGER_CLOCK_AHEAD else now
+
+
+@transaction.atomic
+def session_start_from_charger(*, start: ChargerStart) -> ChargerStartResult:
+    """The charger's StartTransaction: links the user's pending remote-start session on that connector (one
+    session, not two), or starts a new one (a local start with an RFID tag). The start meter is the charger's.
+    A business refusal is returned, never raised: the charger gets its answer either way."""
+    now = timezone.now()
+    connector = selectors.connectors_with_settings().select_for_update(of=("self",)).filter(id=start.connector_id)
+    connector = connector.first()
+    if connector is None:
+        return ChargerStartResult(session_id=None, refusal="connector_unknown")
+    pending = (
+        ChargingSession.objects.select_for_update()
+        .filter(connector_id=connector.id, user_id=start.user_id, status=ChargingSession.Status.PENDING)
+        .first()
+    )
+    if pending is not None:
+        pending.status = ChargingSession.Status.ACTIVE
+        pending.meter_start_wh = start.meter_start_wh
+        pending.started_at = _charger_time(start.started_at, now=now, not_before=pending.started_at)
+        pending.save(update_fields=["status", "meter_start_wh", "started_at"])
+        _announce(_session_started_event(pending))
+        return ChargerStartResult(session_id=pending.id)
+    driver = Actor(user_id=start.user_id, role=DRIVER)
+    try:
+        with transaction.atomic():
+            connector = _connector_for_use(connector.id, reserving=False, lock=True)
+            session = _session_open(
+                connector=connector,
+                user_id=start.user_id,
+                reservation_id=start.reservation_id,
+                by=driver,
+                now=_charger_time(start.started_at, now=now),
+                meter_start_wh=start.meter_start_wh,
+                status=ChargingSession.Status.ACTIVE,
+            )
+    except DomainError as exc:
+        logger.info("charger's transaction refused", extra={"connector": str(connector.id), "code": exc.code})
+        return ChargerStartResult(session_id=None, refusal=exc.code or type(exc).__name__)
+    _announce(_session_started_event(session))
+    return ChargerStartResult(session_id=session.id)
+
+
+@transaction.atomic
+def session_stop_from_charger(*, session_id: UUID, meter_stop_wh: int, stopped_at: datetime) -> None:
+    """The charger's StopTransaction: the session completes with the charger's stop meter (beyond what the
+    connector can deliver, it waits for staff to settle). A session no longer active is left as it is."""
+    session = ChargingSession.objects.select_for_update().filter(id=session_id).first()
+    if session is None or session.status != ChargingSession.Status.ACTIVE:
+        return
+    now = timezone.now()
+    session.status = ChargingSession.Status.COMPLETED
+    session.ended_at = _charger_time(stopped_at, now=now, not_before=session.started_at)
+    session.energy_status = ChargingSession.EnergyStatus.AWAITING_METER
+    start_wh = _start_meter(session)
+    stop = MeterReading(connector_id=session.connector_id, energy_wh=meter_stop_wh, ts=session.ended_at)
+    if start_wh is None:
+        session.meter_stop_wh = meter_stop_wh  # kept until the start meter is known
+    elif (problem := _charger_meter_problem(session, start_wh=start_wh, stop=stop)) is not None:
+        logger.warning(
+            "charger's stop meter not billable; staff must settle",
+            extra={"session": str(session.id), "code": problem[0]},
+        )
+    else:
+        _complete(session, start_wh=start_wh, stop=stop)
+    session.save()
+    _announce(_session_stopped_event(session))
+    if session.energy_status == ChargingSession.EnergyStatus.METERED:
+        _announce(_session_completed_event(session))
+
+
+@transaction.atomic
+def session_cancel_pending(*, session_id: UUID, reason: str) -> None:
+    """A pending remote start the charger refused, never confirmed, or could not be reached for: the session is
+    cancelled with the reason (nothing was charged: no event goes out). Any other session is left as it is."""
+    session = ChargingSession.objects.select_for_update().filter(id=session_id).first()
+    if session is None or session.status != ChargingSession.Status.PENDING:
+        return
+    session.status = ChargingSession.Status.CANCELLED
+    session.cancel_reason = reason[:200]
+    session.ended_at = timezone.now()
+    session.save(update_fields=["status", "cancel_reason", "ended_at"])
+    if session.reservation_id is not None:  # the reservation stays usable for the driver's next try
+        Reservation.objects.filter(id=session.reservation_id, session_id=session.id).update(
+            status=Reservation.Status.CONFIRMED, fulfilled_at=None, session_id=None
+        )
 
 
 # What a connector can deliver: its rated power over the elapsed time, plus a tolerance for meter and
@@ -466,9 +621,17 @@ def session_stop(*, session_id: UUID, by: Actor, meter_stop_wh: int | None = Non
             errors={"meter_stop_wh": ["Not accepted from people: the energy is the charger's reading."]},
             code="meter_from_charger_only",
         )
+    if session.status == ChargingSession.Status.PENDING:
+        session_cancel_pending(session_id=session.id, reason="stopped before the charger started")
+        session.refresh_from_db()
+        return session
     if session.status != ChargingSession.Status.ACTIVE:
         raise Conflict("This session has already been stopped.", code="session_not_active")
     now = timezone.now()
+    if meter_stop_wh is None and _remote_stop(session, by=by):
+        session.stop_requested_at = now
+        session.save(update_fields=["stop_requested_at"])
+        return session
     session.status = ChargingSession.Status.COMPLETED
     session.ended_at = now
     session.stopped_by = by.user_id
@@ -497,6 +660,14 @@ def session_stop(*, session_id: UUID, by: Actor, meter_stop_wh: int | None = Non
     if session.energy_status == ChargingSession.EnergyStatus.METERED:
         _announce(_session_completed_event(session))
     return session
+
+
+def _remote_stop(session: ChargingSession, *, by: Actor) -> bool:
+    """Sends RemoteStopTransaction when the session runs on a charger online over OCPP. True if it was sent."""
+    connector = Connector.objects.filter(id=session.connector_id).only("charger_id").first()
+    if connector is None or not chargepoints.registered() or not chargepoints.facade().is_online(connector.charger_id):
+        return False
+    return chargepoints.facade().remote_stop(session_id=session.id, requested_by=by.user_id) is not None
 
 
 @transaction.atomic

@@ -155,6 +155,8 @@ class SessionOut(serializers.ModelSerializer):
             "settled_by",
             "settled_at",
             "settlement_reason",
+            "stop_requested_at",
+            "cancel_reason",
             "tariff",
         ]
 

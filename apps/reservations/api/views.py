@@ -168,7 +168,9 @@ a meter field from them is a 400 naming it. Only the station's charger (its oper
 in the session's time (422 `meter_beyond_capacity`) is refused. Without it the stop meter is the charger's latest
 telemetry reading taken during the session; when none is known the session completes with `energy_status:
 awaiting_meter` (`meter_pending: true`) and its invoice waits until the charger's next reading arrives, or staff
-settle it. A second stop answers 409."""
+settle it. A second stop answers 409. On a charger online over OCPP the stop is a RemoteStopTransaction: 202, and the
+session completes with the charger's own stop meter; a `pending` session (the charger has not started yet) is
+cancelled at once (200, `status: cancelled`)."""
 
 
 class SessionStopApi(APIView):
@@ -179,6 +181,11 @@ class SessionStopApi(APIView):
         request=s.SessionStopIn,
         responses={
             200: s.SessionOut,
+            202: OpenApiResponse(
+                s.SessionOut,
+                description="The charger is online over OCPP: RemoteStopTransaction was sent; the session (still "
+                "`active`, `stop_requested_at` set) completes when the charger's StopTransaction arrives.",
+            ),
             409: OpenApiResponse(description="Already stopped."),
             422: OpenApiResponse(description="The charger's `meter_stop_wh` is below the start or beyond capacity."),
         },
@@ -189,7 +196,8 @@ class SessionStopApi(APIView):
         data = s.SessionStopIn(data=request.data)
         data.is_valid(raise_exception=True)
         session = services.session_stop(session_id=session_id, by=actor(request), **data.validated_data)
-        return Response(s.SessionOut(session).data)
+        sent_to_charger = session.status == ChargingSession.Status.ACTIVE and session.stop_requested_at is not None
+        return Response(s.SessionOut(session).data, status=202 if sent_to_charger else 200)
 
 
 class SessionSettleApi(APIView):
