@@ -80,7 +80,35 @@ def _field_errors(data) -> dict[str, list[str]]:
     return flat
 
 
+def _explained_auth_failure(exc, context):
+    """401s as a sentence a person can act on with a stable `code`, never simplejwt's nested dict."""
+    from rest_framework_simplejwt.exceptions import TokenError
+
+    from evcharge.api import authentication
+
+    request, view = context.get("request"), context.get("view")
+    if isinstance(exc, authentication.CredentialsRefused):
+        return exc
+    if isinstance(exc, exceptions.NotAuthenticated) and request is not None and view is not None:
+        return authentication.missing_credentials(request, view.get_authenticators())
+    if isinstance(exc, exceptions.AuthenticationFailed) and isinstance(exc.__cause__, TokenError):
+        return authentication.refused_token(exc.__cause__, getattr(view, "token_kind", "given"))
+    if isinstance(exc, exceptions.AuthenticationFailed) and isinstance(exc.detail, dict):
+        code = str(exc.detail.get("code") or "token_invalid")
+        if code == "bad_authorization_header":
+            message = "The Authorization header must be `<scheme> <credentials>`, e.g. `Bearer <access token>`."
+        else:
+            message = str(exc.detail.get("detail") or "The credentials are not valid").rstrip(".") + "."
+        return authentication.CredentialsRefused(message, code)
+    return exc
+
+
 def problem_exception_handler(exc, context):
+    if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+        explained = _explained_auth_failure(exc, context)
+        if explained is not exc:
+            explained.status_code, explained.auth_header = exc.status_code, getattr(exc, "auth_header", None)
+        exc = explained
     if isinstance(exc, DomainError):
         return problem_response(
             exc.status, exc.detail, errors=exc.errors, title=exc.title, slug=exc.type_slug, code=exc.code
@@ -107,7 +135,8 @@ def problem_exception_handler(exc, context):
         body = problem(400, "The request has invalid fields.", errors=_field_errors(exc.detail))
     else:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        body = problem(response.status_code, detail, code=getattr(exc, "default_code", None))
+        code = getattr(exc, "problem_code", None) or getattr(exc, "default_code", None)
+        body = problem(response.status_code, detail, code=code)
         if isinstance(exc, exceptions.Throttled) and exc.wait:
             body["retry_after_seconds"] = int(exc.wait)
     response.data = body

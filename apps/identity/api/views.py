@@ -12,7 +12,7 @@ from rest_framework_simplejwt import views as jwt_views
 from apps.identity import selectors, services
 from apps.identity.api import serializers as s
 from apps.identity.api.throttles import LoginAccountThrottle
-from evcharge.api.authentication import ApiKeyAuthentication
+from evcharge.api.authentication import ApiKeyAuthentication, CredentialsRefused
 from evcharge.api.permissions import IsAdmin, IsAnyUser, IsApiKey, IsOperatorOrAdmin, actor
 from evcharge.errors import NotFound
 
@@ -57,20 +57,26 @@ class TokenObtainApi(_Anonymous, jwt_views.TokenObtainPairView):
     def post(self, request, *args, **kwargs):
         try:
             return super().post(request, *args, **kwargs)
-        except AuthenticationFailed:
+        except AuthenticationFailed as exc:
             LoginAccountThrottle().record_failure(request)
-            raise
+            raise CredentialsRefused(
+                "The e-mail or password is wrong, or the account is inactive.", "credentials_invalid"
+            ) from exc
 
 
 @extend_schema_view(post=extend_schema(tags=["identity"], responses={200: s.TokenPairOut, 401: UNAUTHENTICATED}))
 class TokenRefreshApi(_Anonymous, jwt_views.TokenRefreshView):
     """Anyone holding a refresh token: a new access token and a rotated refresh token (the old one is
-    blacklisted: using it again answers 401)."""
+    blacklisted: using it again answers 401 `token_invalid`; an expired one 401 `token_expired`)."""
+
+    token_kind = "refresh"
 
 
 @extend_schema_view(post=extend_schema(tags=["identity"], responses={200: None, 401: UNAUTHENTICATED}))
 class TokenVerifyApi(_Anonymous, jwt_views.TokenVerifyView):
-    """Anyone: 200 if the token is valid, 401 otherwise."""
+    """Anyone: 200 if the token is valid, 401 (`token_invalid` or `token_expired`) otherwise."""
+
+    token_kind = "given"
 
 
 class MeApi(APIView):
