@@ -164,7 +164,7 @@ def id_tag_for_user(*, user_id: UUID) -> IdTag:
     usable = (
         IdTag.objects.filter(user_id=user_id, status=IdTag.Status.ACCEPTED)
         .exclude(expires_at__lte=now)
-        .order_by("kind", "created_at")  # "platform" after "rfid"
+        .order_by("-kind", "created_at")  # a card of their own ("rfid") before a platform-issued tag
         .first()
     )
     if usable is not None:

@@ -2,7 +2,6 @@
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -23,11 +22,6 @@ class IdTagOut(serializers.ModelSerializer):
         fields = ["id", "tag", "kind", "status", "expires_at", "user_id", "created_at"]
 
 
-def _people_only(request) -> None:
-    if actor(request).is_api_key:
-        raise PermissionDenied("RFID tags belong to people: call this route with a user's token, not an API key.")
-
-
 class IdTagListCreateApi(APIView):
     """Any signed-in person: their own tags (admins: `?user_id=` for someone's). A tag belongs to one user;
     registering one someone holds answers 409 `id_tag_taken`. `kind` `platform` is a tag the platform issued for
@@ -41,7 +35,6 @@ class IdTagListCreateApi(APIView):
         tags=["identity"],
     )
     def get(self, request):
-        _people_only(request)
         caller = actor(request)
         user_id = request.query_params.get("user_id") if caller.is_admin else None
         tags = selectors.id_tags_of(serializers.UUIDField().to_internal_value(user_id) if user_id else caller.user_id)
@@ -49,7 +42,6 @@ class IdTagListCreateApi(APIView):
 
     @extend_schema(request=IdTagIn, responses={201: IdTagOut}, tags=["identity"])
     def post(self, request):
-        _people_only(request)
         data = IdTagIn(data=request.data)
         data.is_valid(raise_exception=True)
         tag = services.id_tag_register(by=actor(request), **data.validated_data)
@@ -63,6 +55,5 @@ class IdTagDeleteApi(APIView):
 
     @extend_schema(responses={204: None}, tags=["identity"])
     def delete(self, request, id_tag_id):
-        _people_only(request)
         services.id_tag_delete(id_tag_id=id_tag_id, by=actor(request))
         return Response(status=status.HTTP_204_NO_CONTENT)

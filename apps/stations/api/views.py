@@ -12,7 +12,7 @@ from apps.stations import qr, selectors, services
 from apps.stations.api import serializers as s
 from evcharge.api.authentication import JWT_OR_API_KEY
 from evcharge.api.permissions import IsAnyUser, IsOperatorOrAdmin, actor
-from evcharge.errors import InvalidInput, NotAllowed, NotFound
+from evcharge.errors import InvalidInput, NotFound
 
 SCOPING = (
     "Writes: the station's operator (users of that operator, or its API keys where the route accepts them) "
@@ -36,14 +36,14 @@ def _connector_or_404(connector_id):
 
 
 class StationListCreateApi(generics.GenericAPIView):
-    """Stations: any signed-in user lists them; operators (for their own operator) and admins create."""
+    """Stations: anyone lists them, without credentials; operators (for their own operator) and admins create."""
 
     filter_backends: list = []
 
     def get_permissions(self):
-        return [IsOperatorOrAdmin()] if self.request.method == "POST" else [IsAnyUser()]
+        return [IsOperatorOrAdmin()] if self.request.method == "POST" else [AllowAny()]
 
-    permission_classes = [IsAnyUser]  # POST: IsOperatorOrAdmin (get_permissions)
+    permission_classes = [AllowAny]  # public to read; POST: IsOperatorOrAdmin (get_permissions)
 
     @extend_schema(
         parameters=[s.StationFilters],
@@ -68,7 +68,7 @@ class StationListCreateApi(generics.GenericAPIView):
             near=near,
         )
         page = self.paginate_queryset(stations)
-        return self.get_paginated_response(s.StationOut(page, many=True).data)
+        return self.get_paginated_response(s.StationOut(page, many=True, context={"request": request}).data)
 
     @extend_schema(
         request=s.StationIn,
@@ -82,25 +82,26 @@ class StationListCreateApi(generics.GenericAPIView):
         data = s.StationIn(data=request.data)
         data.is_valid(raise_exception=True)
         station = services.station_create(by=actor(request), **data.validated_data)
-        return Response(s.StationOut(selectors.station_get(station.id)).data, status=status.HTTP_201_CREATED)
+        body = s.StationOut(selectors.station_get(station.id), context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class StationDetailApi(APIView):
     def get_permissions(self):
-        return [IsOperatorOrAdmin()] if self.request.method == "PATCH" else [IsAnyUser()]
+        return [IsOperatorOrAdmin()] if self.request.method == "PATCH" else [AllowAny()]
 
-    permission_classes = [IsAnyUser]  # PATCH: IsOperatorOrAdmin (get_permissions)
+    permission_classes = [AllowAny]  # public to read; PATCH: IsOperatorOrAdmin (get_permissions)
 
-    @extend_schema(responses=s.StationOut, tags=["stations"], description="Any signed-in user.")
+    @extend_schema(responses=s.StationOut, tags=["stations"], description="Anyone, without credentials.")
     def get(self, request, station_id):
-        return Response(s.StationOut(_station_or_404(station_id)).data)
+        return Response(s.StationOut(_station_or_404(station_id), context={"request": request}).data)
 
     @extend_schema(request=s.StationPatchIn, responses=s.StationOut, tags=["stations"], description=SCOPING)
     def patch(self, request, station_id):
         data = s.StationPatchIn(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         services.station_update(station_id=station_id, by=actor(request), **data.validated_data)
-        return Response(s.StationOut(_station_or_404(station_id)).data)
+        return Response(s.StationOut(_station_or_404(station_id), context={"request": request}).data)
 
 
 class ChargerAddApi(APIView):
@@ -155,7 +156,7 @@ class _IgnoreFormatParameter(BaseContentNegotiation):
 
 
 class ConnectorQrApi(APIView):
-    permission_classes = [IsOperatorOrAdmin]
+    permission_classes = [AllowAny]  # it encodes only the public URL /c/{code}
     content_negotiation_class = _IgnoreFormatParameter
     IMAGE_KINDS = {"png": "image/png", "svg": "image/svg+xml"}
 
@@ -169,7 +170,7 @@ class ConnectorQrApi(APIView):
             (200, "image/svg+xml"): OpenApiResponse(OpenApiTypes.STR, description="The QR code"),
         },
         tags=["stations"],
-        description="The connector's QR code, encoding PUBLIC_BASE_URL/c/{code}. " + SCOPING,
+        description="Anyone, without credentials: the connector's QR code, encoding PUBLIC_BASE_URL/c/{code}.",
     )
     def get(self, request, connector_id):
         kind = request.query_params.get("format", "png").lower()
@@ -182,8 +183,6 @@ class ConnectorQrApi(APIView):
         if not 1 <= scale <= 40:
             raise InvalidInput("Invalid scale.", errors={"scale": ["An integer from 1 to 40."]})
         connector = _connector_or_404(connector_id)
-        if not actor(request).manages(connector.charger.station.operator_id):
-            raise NotAllowed("Only the station's operator or an admin may print its QR codes.")
         render = qr.qr_svg if kind == "svg" else qr.qr_png
         response = HttpResponse(render(connector.code, scale=scale), content_type=self.IMAGE_KINDS[kind])
         response["Content-Disposition"] = f'inline; filename="connector-{connector.code}.{kind}"'
