@@ -43,7 +43,7 @@ def http_get(url: str) -> tuple[int, str]:
         return error.code, error.read().decode()
 
 
-def test_a_charger_connects_boots_and_is_recorded(ocpp_station, connect_charger, gateway):
+def test_a_charger_connects_boots_and_is_recorded(ocpp_station, connect_charger, gateway, operator_client):
     charger = connect_charger(ocpp_station["serial"])
     answer = charger.call(
         call.BootNotification(
@@ -64,9 +64,20 @@ def test_a_charger_connects_boots_and_is_recorded(ocpp_station, connect_charger,
     )
     assert (recorded.connected, recorded.protocol, recorded.gateway_instance) == (True, "ocpp1.6", gateway.instance_id)
     assert recorded.booted_at is not None and recorded.connected_at is not None
+    # The station's operator sees the link on the station.
+    [seen] = operator_client.get(f"/api/v1/stations/{ocpp_station['station']['id']}").json()["chargers"]
+    assert {key: seen["ocpp"][key] for key in ("connected", "vendor", "model", "firmware_version", "protocol")} == {
+        "connected": True,
+        "vendor": "Acme",
+        "model": "AC22",
+        "firmware_version": "1.4.2",
+        "protocol": "ocpp1.6",
+    }
     charger.close()
     wait_until(lambda: not box(ocpp_station["serial"]).connected, message="the charge box shows disconnected")
     assert box(ocpp_station["serial"]).disconnected_at is not None
+    [seen] = operator_client.get(f"/api/v1/stations/{ocpp_station['station']['id']}").json()["chargers"]
+    assert seen["health"] == "offline"
 
 
 def test_the_heartbeat_interval_comes_from_admin_config(ocpp_station, connect_charger, admin_client):
