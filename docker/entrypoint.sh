@@ -4,6 +4,7 @@
 #              trusted only from FORWARDED_ALLOW_IPS (default 127.0.0.1: set the proxies' addresses/networks)
 #   worker     celery worker: task queues $CELERY_QUEUES (-Q), event consumers $EVENTS_CONSUMERS (empty = all)
 #   beat       celery beat (run exactly one)
+#   ocpp-gateway  the OCPP gateway (manage.py ocpp_gateway) on $OCPP_PORT: chargers' WebSocket connections
 #   migrate    manage.py migrate (a one-shot job before web and workers start)
 #   manage     manage.py with the remaining arguments
 #   healthcheck  the container's HEALTHCHECK, for whichever role this container runs
@@ -35,6 +36,10 @@ case "${1:-web}" in
     echo beat > "$role_file"
     exec celery -A evcharge beat --loglevel "${LOG_LEVEL:-INFO}" --schedule /tmp/celerybeat-schedule --pidfile=
     ;;
+  ocpp-gateway)
+    echo ocpp-gateway > "$role_file"
+    exec python manage.py ocpp_gateway
+    ;;
   migrate)
     exec python manage.py migrate --noinput
     ;;
@@ -46,6 +51,9 @@ case "${1:-web}" in
     case "$(cat "$role_file" 2>/dev/null || echo none)" in
       web)
         exec python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health/live' % os.environ.get('PORT', '8000'), timeout=5)"
+        ;;
+      ocpp-gateway)
+        exec python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health/live' % os.environ.get('OCPP_PORT', '9000'), timeout=5)"
         ;;
       worker)
         exec celery -A evcharge inspect ping --destination "worker@$(hostname)" --timeout 5

@@ -107,6 +107,41 @@ def test_web_is_probed_served_scaled_and_protected(rendered):
         assert pdbs["evcharge-web"]["spec"]["minAvailable"] >= 1
 
 
+def test_the_ocpp_gateway_is_probed_served_and_named_per_pod(rendered):
+    _, manifests = rendered
+    [gateway] = [
+        d for d in by_kind(manifests, "Deployment").values() if d["metadata"]["name"].endswith("-ocpp-gateway")
+    ]
+    [container] = containers(gateway)
+    assert container["args"] == ["ocpp-gateway"]
+    assert container["ports"][0]["containerPort"] == 9000
+    assert container["livenessProbe"]["httpGet"] == {"path": "/health/live", "port": "ocpp"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/health/ready", "port": "ocpp"}
+    instance = next(e for e in container["env"] if e["name"] == "OCPP_INSTANCE_ID")
+    assert instance["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"  # one routing queue per pod
+    assert by_kind(manifests, "Service")["evcharge-ocpp-gateway"]["spec"]["ports"][0]["targetPort"] == "ocpp"
+
+
+def test_chargers_reach_the_gateway_over_a_websocket_friendly_tls_ingress():
+    values = values_file("values-production.yaml")
+    values["ocppGateway"] = {
+        **values.get("ocppGateway", {}),
+        "ingress": {
+            "enabled": True,
+            "hosts": ["ocpp.example.com"],
+            "tls": [{"hosts": ["ocpp.example.com"], "secretName": "ocpp-tls"}],
+        },
+    }
+    manifests = render(values)
+    ingress = by_kind(manifests, "Ingress")["evcharge-ocpp-gateway"]
+    [rule] = ingress["spec"]["rules"]
+    assert rule["http"]["paths"][0]["path"] == "/ocpp/"
+    assert rule["http"]["paths"][0]["backend"]["service"]["name"] == "evcharge-ocpp-gateway"
+    assert ingress["spec"]["tls"][0]["secretName"] == "ocpp-tls"
+    annotations = ingress["metadata"]["annotations"]
+    assert int(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600
+
+
 def test_beat_is_exactly_one(rendered):
     _, manifests = rendered
     beat = by_kind(manifests, "Deployment")["evcharge-beat"]

@@ -87,25 +87,26 @@ def test_compose_validates_with_docker_compose(tmp_path):
 
 def test_compose_runs_every_role_from_one_image_in_order():
     services = compose()["services"]
-    assert set(services) == {"postgres", "rabbitmq", "redis", "migrate", "web", "worker", "beat"}
+    assert set(services) == {"postgres", "rabbitmq", "redis", "migrate", "web", "worker", "beat", "ocpp-gateway"}
     assert services["rabbitmq"]["image"].startswith("rabbitmq:3-management")
-    for name in ("migrate", "web", "worker", "beat"):
+    for name in ("migrate", "web", "worker", "beat", "ocpp-gateway"):
         service = services[name]
         assert service["image"] == "evcharge:local" and service["command"] == [name]
         assert service["env_file"] == ".env"
         assert service["environment"]["EVENTS_TRANSPORT"] == "rabbitmq"
         assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "beat", "ocpp-gateway"):
         depends = services[name]["depends_on"]
         assert depends["migrate"]["condition"] == "service_completed_successfully"
         assert depends["rabbitmq"]["condition"] == "service_healthy"
         assert depends["redis"]["condition"] == "service_healthy"
-    for name in ("postgres", "rabbitmq", "redis", "web", "worker"):
+    for name in ("postgres", "rabbitmq", "redis", "web", "worker", "ocpp-gateway"):
         assert services[name]["healthcheck"]["test"]
+    assert "9000:9000" in services["ocpp-gateway"]["ports"]
     assert services["migrate"]["restart"] == "no"
 
 
-@pytest.mark.parametrize("service", ["web", "worker", "beat", "migrate"])
+@pytest.mark.parametrize("service", ["web", "worker", "beat", "migrate", "ocpp-gateway"])
 def test_compose_app_settings_are_all_known_settings(service):
     from tests.platform.test_settings import setting_names
 
