@@ -67,8 +67,9 @@ def test_snake_case_parameters_and_lower_case_type(station, operator_org, make_p
     assert response.json()["estimated_total"] == 400
 
 
-def test_quote_needs_a_signed_in_user(station, anon):
-    assert anon.get(QUOTE, {"stationId": station.id, "connectorType": "CCS2"}).status_code == 401
+def test_quote_answers_anonymous_callers_as_signed_in_ones(station, anon, driver_client):
+    query = {"stationId": station.id, "connectorType": "CCS2"}
+    assert anon.get(QUOTE, query).json() == driver_client.get(QUOTE, query).json()  # public (issue 18)
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -107,14 +108,14 @@ class JSONOnly(BaseContentNegotiation):
 
 
 class QuoteApi(APIView):
-    """Any signed-in user: the price at a station for a connector type, and an estimate for some kWh.
+    """Anyone, without credentials: the price at a station for a connector type, and an estimate for some kWh.
     Answers from pricing's own read model of stations; a faulted connector type is quoted with a warning."""
 
-    permission_classes = [IsAnyUser]
+    permission_classes = [AllowAny]
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JSONOnly
 
-    @extend_schema(parameters=QUOTE_PARAMETERS, responses=s.QuoteOut, tags=TAGS, auth=[{"jwtAuth": []}])
+    @extend_schema(parameters=QUOTE_PARAMETERS, responses=s.QuoteOut, tags=TAGS, auth=[{"jwtAuth": []}, {}])
     def get(self, request):
         station_id, connector_type, energy_wh, names = _parse_quote_query(request.query_params)
         try:
