@@ -123,17 +123,6 @@ class PricingRuleUpdated:
     fields: list[str]
 
 
-@event_contract
-@dataclass(frozen=True, kw_only=True)
-class PriceQuoted:
-    TYPE: ClassVar[str] = "price.quoted.v1"
-    SOURCE: ClassVar[str] = "/evcharge/pricing"
-    quote_id: UUID
-    session_id: UUID
-    currency: str
-    estimated_total: int
-
-
 _slot: FacadeSlot[PricingFacade] = FacadeSlot("pricing")
 register = _slot.register
 facade = _slot.get
