@@ -19,6 +19,7 @@ import requests
 
 from apps.reservations import selectors
 from apps.reservations.models import ChargingSession, Connector
+from evcharge.contracts import chargepoints
 
 logger = logging.getLogger("evcharge.demo.charger")
 
@@ -58,7 +59,8 @@ class SimulatedChargers:
         now = datetime.now(UTC)
         readings: dict[UUID, list[dict]] = {}
         connectors = Connector.objects.filter(operator_id__in=list(self.keys), present=True)
-        by_id = {c.id: c for c in connectors}
+        # a charger connected over OCPP (the gateway's simulator, say) reports its own meter
+        by_id = {c.id: c for c in connectors if not _speaks_ocpp(c.charger_id)}
         for connector in by_id.values():
             if selectors.last_meter_reading(connector.id) is None:
                 readings.setdefault(connector.operator_id, []).append(_meter(connector, 0, now))
@@ -101,3 +103,7 @@ def _meter(connector: Connector, energy_wh: int, ts: datetime, power_w: float = 
         "energy_wh": energy_wh,
         "power_w": power_w,
     }
+
+
+def _speaks_ocpp(charger_id: UUID) -> bool:
+    return chargepoints.registered() and chargepoints.facade().is_online(charger_id)
