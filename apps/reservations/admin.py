@@ -49,8 +49,18 @@ class ReadOnlyAdmin(OperatorScopedMixin, admin.ModelAdmin):
 
 @admin.register(Connector)
 class ConnectorAdmin(ReadOnlyAdmin):
-    list_display = ["code", "station_name", "number", "type", "max_power_kw", "status", "present", "updated_at"]
-    list_filter = ["status", "type", "present", "station_enabled", StationFilter, OperatorFilter]
+    list_display = [
+        "code",
+        "station_name",
+        "number",
+        "type",
+        "max_power_kw",
+        "status",
+        "charger_health",
+        "present",
+        "updated_at",
+    ]
+    list_filter = ["status", "charger_health", "type", "present", "station_enabled", StationFilter, OperatorFilter]
     search_fields = ["code", "station_name", "=id", "=station_id"]
 
 

@@ -193,3 +193,68 @@ def test_two_drivers_starting_on_one_ocpp_connector_at_once_get_one_session(ocpp
     assert sorted(statuses) == [201] + [409] * 5
     assert ChargingSession.objects.filter(status="pending").count() == 1
     assert len(ocpp.started) == 1
+
+
+def test_energy_so_far_comes_from_the_chargers_meter_values_and_stays_one_lookup(
+    ocpp, monkeypatch, driver, driver_client, station, connector_id
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.telemetry.facade import TelemetryFacadeImpl
+    from evcharge.contracts import telemetry
+    from evcharge.contracts.telemetry import ChargerSample
+
+    monkeypatch.setattr(telemetry._slot, "_implementation", TelemetryFacadeImpl())
+    session_id = driver_client.post("/api/v1/sessions", {"connector_id": str(connector_id)}, format="json").json()["id"]
+    started_at = datetime.now(UTC) - timedelta(seconds=30)
+    charger_started(driver.id, connector_id, meter=120_000, at=started_at)
+
+    def meter_values(count, *, offset):
+        samples = [
+            ChargerSample(
+                connector_id=connector_id,
+                ts=started_at + timedelta(milliseconds=5 * (offset + i) + 1),
+                energy_wh=120_000 + offset + i,
+            )
+            for i in range(count)
+        ]
+        telemetry.facade().record_charger_samples(charger_id=station.chargers[0].charger_id, samples=samples)
+
+    def energy_so_far():
+        with CaptureQueriesContext(connection) as queries:
+            body = driver_client.get(f"/api/v1/sessions/{session_id}").json()
+        return body["live_energy_wh"], len(queries)
+
+    meter_values(1, offset=0)
+    (early_energy, early_queries) = energy_so_far()
+    meter_values(3_000, offset=1)
+    (late_energy, late_queries) = energy_so_far()
+
+    assert (early_energy, late_energy) == (0, 3_000)
+    assert late_queries == early_queries, "thousands of MeterValues later, GET /sessions/{id} asks no more"
+
+
+def test_the_facade_fulfils_the_reservation_named_by_the_charger_and_a_second_cancel_changes_nothing(
+    ocpp, driver, driver_client, connector_id, reserve
+):
+    reservation = reserve(driver_client, connector_id, start_in_minutes=5).json()
+
+    result = reservations_contract.facade().session_start_from_charger(
+        ChargerStart(
+            connector_id=connector_id,
+            user_id=driver.id,
+            meter_start_wh=5_000,
+            started_at=datetime.now(UTC),
+            reservation_id=uuid.UUID(reservation["id"]),
+        )
+    )
+
+    session = ChargingSession.objects.get(id=result.session_id)
+    assert session.reservation_id == uuid.UUID(reservation["id"])
+    fulfilled = driver_client.get(f"/api/v1/reservations/{reservation['id']}").json()
+    assert fulfilled["status"] == "fulfilled"
+
+    reservations_contract.facade().session_cancel_pending(session_id=session.id, reason="late")  # not pending
+    session.refresh_from_db()
+    assert (session.status, session.cancel_reason) == ("active", "")
