@@ -4,6 +4,7 @@ Embedded mode (nothing set): SQLite file, inline events, no broker, DEBUG on.
 Real mode: DATABASE_URL=postgres://..., CELERY_BROKER_URL=amqp://..., EVENTS_TRANSPORT=rabbitmq.
 """
 
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc as static files of our own (no CDN)
     "django_prometheus",
     "evcharge.api",
     "evcharge.events",
@@ -63,6 +65,7 @@ MIDDLEWARE = [
     "evcharge.api.middleware.BodySizeLimitMiddleware",  # 413 from Content-Length, before anything reads the body
     "evcharge.platform.health.HealthCheckMiddleware",  # probes answer before ALLOWED_HOSTS/SSL checks
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # /static/ (admin, API docs) from the app itself, DEBUG or not
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -190,6 +193,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # Swagger UI and ReDoc from drf-spectacular-sidecar's static files: the docs work offline and under a strict CSP.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # One name per shared choice set (dotted strings: the platform imports no context).
     "ENUM_NAME_OVERRIDES": {
         "ConnectorTypeEnum": "evcharge.contracts.stations.CONNECTOR_TYPES",
@@ -213,6 +220,13 @@ SPECTACULAR_SETTINGS = {
         }
     },
 }
+
+# --- home page (/) ---
+# The connector URL the home page offers to try (the demo sets it; empty: the page shows none).
+DEMO_QR_URL = env.str("DEMO_QR_URL", default="")
+# WhiteNoise also serves files no collectstatic gathered yet (tests, a fresh clone); the image serves STATIC_ROOT.
+WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
+warnings.filterwarnings("ignore", message=r"No directory at: ")  # WhiteNoise, before any collectstatic ran
 
 CACHES = {"default": env.cache_url_config(env.str("CACHE_URL", default="locmemcache://evcharge"))}
 

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from evcharge.api.home import RedocView, home
 from evcharge.platform import health
 
 API_CONTEXTS = [
@@ -24,12 +25,14 @@ urlpatterns = [
     path("health/ready", health.ready, name="health-ready"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
     path("api/", include("evcharge.events.urls")),
     path("metrics", health.metrics, name="metrics"),  # also answered early by HealthCheckMiddleware
     path("admin/", admin.site.urls),
     *[path("api/v1/", include(module)) for module in API_CONTEXTS],
     path("", include("apps.reporting.dashboard_urls")),
     path("", include("apps.stations.public_urls")),  # /c/<code>: the page a connector's QR code opens
+    path("", home, name="home"),  # for people (text/html); programs get a problem+json 404
 ]
 
 handler404 = "evcharge.api.errors.handler404"
