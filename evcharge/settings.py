@@ -350,3 +350,9 @@ OCPP_TLS_CERT = env.str("OCPP_TLS_CERT", default="")
 OCPP_TLS_KEY = env.str("OCPP_TLS_KEY", default="")
 OCPP_DB_THREADS = env.int("OCPP_DB_THREADS", default=8)
 OCPP_LAST_SEEN_FLUSH_S = env.float("OCPP_LAST_SEEN_FLUSH_S", default=5.0)
+
+# --- OCPP remote commands (apps/chargepoints/routing.py, services/commands.py) ---
+OCPP_COMMANDS_EXCHANGE = env.str("OCPP_COMMANDS_EXCHANGE", default="evcharge.ocpp.commands")
+OCPP_REMOTE_START_TIMEOUT_S = env.float("OCPP_REMOTE_START_TIMEOUT_S", default=120.0)  # then the session is cancelled
+OCPP_COMMAND_SWEEP_S = env.float("OCPP_COMMAND_SWEEP_S", default=30.0)  # timeouts and overdue remote starts
+OCPP_RESERVE_NOW_LEAD_S = env.float("OCPP_RESERVE_NOW_LEAD_S", default=300.0)  # ReserveNow this long before the window

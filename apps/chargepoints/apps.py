@@ -12,3 +12,10 @@ class ChargepointsConfig(AppConfig):
         from evcharge.contracts import chargepoints
 
         chargepoints.register(ChargepointsFacadeImpl())
+
+        from django.conf import settings
+
+        from apps.chargepoints.tasks import SWEEP_COMMANDS
+        from evcharge.celery import register_periodic
+
+        register_periodic(SWEEP_COMMANDS, SWEEP_COMMANDS, seconds=settings.OCPP_COMMAND_SWEEP_S)
