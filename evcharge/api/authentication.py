@@ -153,7 +153,12 @@ class JWTClaimsScheme(OpenApiAuthenticationExtension):
     name = "jwtAuth"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": f"`Authorization: Bearer <access token>`; the token comes from POST {TOKEN_ROUTE}.",
+        }
 
 
 JWT_OR_API_KEY = [JWTClaimsAuthentication, ApiKeyAuthentication]

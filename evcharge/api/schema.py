@@ -11,8 +11,10 @@ from drf_spectacular import openapi
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.settings import api_settings
 
 from evcharge.actor import ADMIN, DRIVER, OPERATOR
+from evcharge.api.authentication import accepted_credentials
 from evcharge.api.errors import PROBLEM_CONTENT_TYPE
 from evcharge.api.pagination import LimitOffsetPagination, paging_parameters
 from evcharge.api.permissions import _HasRole
@@ -59,6 +61,7 @@ class AutoSchema(openapi.AutoSchema):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is not None:
             self._add_problems(operation)
+            operation.setdefault("security", [])  # no credentials at all: said explicitly, not left out
         return operation
 
     def _get_paginator(self):
@@ -94,6 +97,17 @@ class AutoSchema(openapi.AutoSchema):
             return True
         return False
 
+    def _throttle_description(self, description: str) -> str:
+        """Names each limit the route counts against, with its setting and default rate."""
+        rates = api_settings.DEFAULT_THROTTLE_RATES
+        scopes = [
+            getattr(t, "scope", None) or getattr(self.view, "throttle_scope", None) for t in self.view.get_throttles()
+        ]
+        limits = [f"`THROTTLE_{scope.upper()}` ({rates.get(scope)})" for scope in dict.fromkeys(scopes) if scope]
+        if not limits or "THROTTLE_" in description:
+            return description or DESCRIPTIONS[429]
+        return f"{description or DESCRIPTIONS[429]} Limits: {', '.join(limits)}."
+
     def _add_problems(self, operation: dict) -> None:
         problem = ResolvedComponent(
             name="Problem", type=ResolvedComponent.SCHEMA, object="Problem", schema=PROBLEM_SCHEMA
@@ -103,11 +117,15 @@ class AutoSchema(openapi.AutoSchema):
         responses = operation["responses"]
         for status in self._problem_statuses(operation):
             responses.setdefault(str(status), {"description": DESCRIPTIONS[status]})
+        if "401" in responses and responses["401"].get("description") in (None, "", DESCRIPTIONS[401]):
+            accepted = accepted_credentials(self.view.get_authenticators())
+            responses["401"]["description"] = f"{DESCRIPTIONS[401]} This route takes {accepted}; `code` says why."
         for code, response in responses.items():
             if code[0] in "45" and not response.get("content"):
                 response["content"] = content
                 response["description"] = response.get("description") or DESCRIPTIONS.get(int(code), "")
             if code == "429":
+                response["description"] = self._throttle_description(response.get("description", ""))
                 response.setdefault("headers", {})["Retry-After"] = {
                     "schema": {"type": "integer"},
                     "description": "Seconds to wait before trying again.",
