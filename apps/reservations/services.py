@@ -138,7 +138,11 @@ def _validate_window(*, starts_at: datetime, ends_at: datetime, now: datetime) -
         )
 
 
-def _connector_for_use(connector_id: UUID, *, reserving: bool, lock: bool = False) -> Connector:
+def _connector_for_use(
+    connector_id: UUID, *, reserving: bool, lock: bool = False, charger_speaking: bool = False
+) -> Connector:
+    """The connector if it takes a new session or reservation now. `charger_speaking`: the charger itself
+    asks (its StartTransaction), so it is reachable whatever health the read model last heard of."""
     connectors = selectors.connectors_with_settings()
     if lock:
         connectors = connectors.select_for_update(of=("self",))
@@ -151,7 +155,7 @@ def _connector_for_use(connector_id: UUID, *, reserving: bool, lock: bool = Fals
         raise Conflict("This station does not take reservations.", code="not_reservable")
     if connector.out_of_service:
         raise Conflict(f"The connector is {connector.status}.", code="connector_out_of_service")
-    if connector.charger_unreachable:
+    if connector.charger_unreachable and not charger_speaking:
         raise Conflict(
             f"The connector's charger is {connector.charger_health}; try another connector or later.",
             code="charger_offline",
@@ -492,7 +496,7 @@ def session_start_from_charger(*, start: ChargerStart) -> ChargerStartResult:
     driver = Actor(user_id=start.user_id, role=DRIVER)
     try:
         with transaction.atomic():
-            connector = _connector_for_use(connector.id, reserving=False, lock=True)
+            connector = _connector_for_use(connector.id, reserving=False, lock=True, charger_speaking=True)
             session = _session_open(
                 connector=connector,
                 user_id=start.user_id,

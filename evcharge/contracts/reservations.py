@@ -121,8 +121,9 @@ class ChargerStartResult:
     session_id: UUID | None
     """The session the transaction belongs to; None when none could start (see `refusal`)."""
     refusal: str = ""
-    """Why no session started: "driver_busy" (answered ConcurrentTx), "connector_busy", "connector_unavailable",
-    "no_tariff"... Empty when a session started or was linked."""
+    """Why no session started, the code of the 409 the API would give: "driver_busy" (answered ConcurrentTx),
+    "connector_busy", "connector_out_of_service", "station_disabled", "no_tariff", "reservation_*", or
+    "connector_unknown". Empty when a session started or was linked."""
 
 
 class ReservationsFacade(Protocol):

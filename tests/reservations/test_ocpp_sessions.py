@@ -258,3 +258,24 @@ def test_the_facade_fulfils_the_reservation_named_by_the_charger_and_a_second_ca
     reservations_contract.facade().session_cancel_pending(session_id=session.id, reason="late")  # not pending
     session.refresh_from_db()
     assert (session.status, session.cancel_reason) == ("active", "")
+
+
+def test_a_charger_that_starts_a_transaction_is_not_refused_for_a_stale_offline_health(
+    ocpp, driver, driver_client, connector_id, station
+):
+    publish_in_transaction(
+        ChargerHealthChanged(
+            charger_id=station.chargers[0].charger_id,
+            station_id=station.station_id,
+            old_health="online",
+            new_health="offline",
+            reason="test",
+            changed_at=datetime.now(UTC) - timedelta(seconds=5),
+        )
+    )
+    refused = driver_client.post("/api/v1/sessions", {"connector_id": str(connector_id)}, format="json")
+    assert refused.status_code == 409 and refused.json()["code"] == "charger_offline"
+
+    result = charger_started(driver.id, connector_id)  # its StartTransaction arrives before the 'online' event
+
+    assert result.refusal == "" and ChargingSession.objects.get(id=result.session_id).status == "active"
