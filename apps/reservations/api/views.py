@@ -130,11 +130,16 @@ class SessionListStartApi(_DriversWriteEveryoneReads, APIView):
         request=s.SessionStartIn,
         parameters=[IDEMPOTENCY_KEY],
         responses={
-            201: s.SessionOut,
+            201: OpenApiResponse(
+                s.SessionOut,
+                description="`active`; on a charger online over OCPP `pending` until the charger starts (a "
+                "RemoteStartTransaction was sent), then `active`, or `cancelled` with a `cancel_reason`.",
+            ),
             404: OpenApiResponse(description="No such connector (id or code), or no such reservation of yours."),
             409: OpenApiResponse(
-                description="The connector is busy, offline or reserved by someone else, you already charge, "
-                "or the station has no tariff (`no_tariff`)."
+                description="The connector is busy, out of service or reserved by someone else, its charger is "
+                "offline or faulted (`charger_offline`), you already charge, or the station has no tariff "
+                "(`no_tariff`)."
             ),
         },
         tags=["sessions"],
