@@ -105,3 +105,25 @@ class RemoteCommand(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} → {self.charge_box_id} ({self.status})"
+
+
+class OcppReservation(models.Model):
+    """A reservation of a connector on an OCPP charger: its integer id is the reservationId the charger is given
+    (ReserveNow, CancelReservation, StartTransaction), stable for the reservation's UUID."""
+
+    id = models.BigAutoField(primary_key=True)
+    reservation_id = models.UUIDField(unique=True, help_text="The reservation in the reservations context.")
+    charge_box = models.ForeignKey(ChargeBox, on_delete=models.PROTECT, related_name="reservations")
+    connector_number = models.PositiveIntegerField()
+    user_id = models.UUIDField()
+    starts_at = models.DateTimeField(db_index=True)
+    ends_at = models.DateTimeField()
+    reserve_command_id = models.UUIDField(null=True, blank=True, help_text="The ReserveNow sent, once sent.")
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "OCPP reservation"
+
+    def __str__(self) -> str:
+        return f"reservation {self.id} on {self.charge_box_id}/{self.connector_number}"

@@ -6,7 +6,7 @@ not end accepted cancels its pending session through the reservations facade."""
 
 import json
 import logging
-from datetime import timedelta
+from datetime import UTC, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -18,9 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.chargepoints import routing
-from apps.chargepoints.models import OcppTransaction, RemoteCommand
+from apps.chargepoints.models import ChargeBox, OcppReservation, OcppTransaction, RemoteCommand
 from apps.chargepoints.services.credentials import charge_box_ensure
-from evcharge.contracts import reservations
+from evcharge.contracts import identity, reservations, stations
 from evcharge.contracts.chargepoints import COMMAND_ACTIONS
 from evcharge.errors import InvalidInput
 
@@ -157,3 +157,108 @@ def commands_sweep() -> dict[str, int]:
             _cancel_pending_session(session_id, NO_START_TRANSACTION)
         counts["sessions_cancelled"] += 1
     return counts
+
+
+# --- what other contexts' events ask of chargers ---
+
+AVAILABILITY = {True: "Operative", False: "Inoperative"}
+
+
+def charge_boxes_set_availability(*, station_id: UUID, operative: bool) -> list[RemoteCommand]:
+    """ChangeAvailability (the whole charger, connectorId 0) to each connected charger of the station."""
+    return [
+        command_request(
+            charger_id=box_id,
+            action="ChangeAvailability",
+            payload={"connectorId": 0, "type": AVAILABILITY[operative]},
+            requested_by=None,
+        )
+        for box_id in ChargeBox.objects.filter(station_id=station_id, connected=True).values_list("id", flat=True)
+    ]
+
+
+def _ocpp_time(moment) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def ocpp_reservation_record(
+    *, reservation_id: UUID, connector_id: UUID, user_id: UUID, starts_at, ends_at
+) -> OcppReservation | None:
+    """A reservation on a connector of an OCPP charger gets its OCPP reservationId; ReserveNow is sent now when
+    its window starts within OCPP_RESERVE_NOW_LEAD_S, else by the sweep. None for a charger without OCPP."""
+    connector = stations.facade().connector(connector_id)
+    if connector is None:
+        return None
+    box = ChargeBox.objects.filter(id=connector.charger_id).first()
+    if box is None:
+        return None
+    with transaction.atomic():
+        row, _ = OcppReservation.objects.get_or_create(
+            reservation_id=reservation_id,
+            defaults={
+                "charge_box": box,
+                "connector_number": connector.number,
+                "user_id": user_id,
+                "starts_at": starts_at,
+                "ends_at": ends_at,
+            },
+        )
+        _reserve_now_if_due(row, now=timezone.now())
+    return row
+
+
+def _reserve_now_if_due(row: OcppReservation, *, now) -> bool:
+    lead = timedelta(seconds=settings.OCPP_RESERVE_NOW_LEAD_S)
+    due = row.reserve_command_id is None and row.cancelled_at is None and row.starts_at <= now + lead
+    if not due or row.ends_at <= now or not ChargeBox.objects.filter(id=row.charge_box_id, connected=True).exists():
+        return False
+    command = command_request(
+        charger_id=row.charge_box_id,
+        action="ReserveNow",
+        payload={
+            "connectorId": row.connector_number,
+            "expiryDate": _ocpp_time(row.ends_at),
+            "idTag": identity.facade().id_tag_for_user(row.user_id),
+            "reservationId": row.id,
+        },
+        requested_by=None,
+    )
+    row.reserve_command_id = command.id
+    row.save(update_fields=["reserve_command_id"])
+    return True
+
+
+def ocpp_reservation_cancel(*, reservation_id: UUID) -> RemoteCommand | None:
+    """CancelReservation to the charger when it was sent the ReserveNow; a later ReserveNow is never sent."""
+    with transaction.atomic():
+        row = OcppReservation.objects.select_for_update().filter(reservation_id=reservation_id).first()
+        if row is None or row.cancelled_at is not None:
+            return None
+        row.cancelled_at = timezone.now()
+        row.save(update_fields=["cancelled_at"])
+        if row.reserve_command_id is None or row.ends_at <= row.cancelled_at:
+            return None
+        return command_request(
+            charger_id=row.charge_box_id,
+            action="CancelReservation",
+            payload={"reservationId": row.id},
+            requested_by=None,
+        )
+
+
+def ocpp_reservations_send_due() -> int:
+    """ReserveNow for the reservations whose window starts within OCPP_RESERVE_NOW_LEAD_S (beat)."""
+    now = timezone.now()
+    due = OcppReservation.objects.filter(
+        reserve_command_id__isnull=True,
+        cancelled_at__isnull=True,
+        starts_at__lte=now + timedelta(seconds=settings.OCPP_RESERVE_NOW_LEAD_S),
+        ends_at__gt=now,
+        charge_box__connected=True,
+    ).values_list("id", flat=True)
+    sent = 0
+    for row_id in due:
+        with transaction.atomic():
+            row = OcppReservation.objects.select_for_update().get(id=row_id)
+            sent += _reserve_now_if_due(row, now=now)
+    return sent
