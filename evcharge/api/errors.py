@@ -89,8 +89,9 @@ def _explained_auth_failure(exc, context):
     request, view = context.get("request"), context.get("view")
     if isinstance(exc, authentication.CredentialsRefused):
         return exc
-    if isinstance(exc, exceptions.NotAuthenticated) and request is not None and view is not None:
-        return authentication.missing_credentials(request, view.get_authenticators())
+    authenticators = view.get_authenticators() if view is not None else []
+    if isinstance(exc, exceptions.NotAuthenticated) and request is not None and authenticators:
+        return authentication.missing_credentials(request, authenticators)
     if isinstance(exc, exceptions.AuthenticationFailed) and isinstance(exc.__cause__, TokenError):
         return authentication.refused_token(exc.__cause__, getattr(view, "token_kind", "given"))
     if isinstance(exc, exceptions.AuthenticationFailed) and isinstance(exc.detail, dict):
