@@ -184,6 +184,8 @@ def connect_charger(ocpp_loop, gateway):
 @pytest.fixture
 def ocpp_station(operator_client, operator_user):
     """A station with an OCPP charger (serial = charge box id) whose OCPP password is set, and a rate plan."""
+    from apps.chargepoints.services.credentials import charge_box_set_password
+
     serial = f"OCPP-{uuid.uuid4().hex[:8].upper()}"
     body = dict(
         STATION,
@@ -205,19 +207,7 @@ def ocpp_station(operator_client, operator_user):
     )
     assert plan.status_code == 201, plan.content
     charger = station["chargers"][0]
-    try:
-        from apps.chargepoints.services.credentials import charge_box_set_password
-    except ImportError:  # TEMPORARY until the credentials service lands
-        from django.conf import settings
-
-        from apps.chargepoints.models import ChargeBox
-
-        settings.OCPP_ALLOW_UNSECURED = True
-        ChargeBox.objects.create(
-            id=charger["id"], charge_box_id=serial, station_id=station["id"], operator_id=station["operator_id"]
-        )
-    else:
-        charge_box_set_password(charger_id=uuid.UUID(charger["id"]), password=PASSWORD, by=operator_user.id)
+    charge_box_set_password(charger_id=uuid.UUID(charger["id"]), password=PASSWORD, by=operator_user.id)
     return {"station": station, "charger": charger, "serial": serial, "connectors": charger["connectors"]}
 
 

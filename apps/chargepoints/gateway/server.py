@@ -30,6 +30,7 @@ from websockets.http11 import Request, Response
 
 from apps.chargepoints.gateway.actions import BoxIdentity, PlatformActions
 from apps.chargepoints.gateway.v16 import PROTOCOL_MODULES, V16Handler
+from apps.chargepoints.routing import CommandConsumer
 from apps.chargepoints.selectors import pending_command
 from apps.chargepoints.services.connection import (
     ConnectionActions,
@@ -52,33 +53,6 @@ DB_SECONDS = Histogram("evcharge_ocpp_db_seconds", "Seconds of database work per
 
 def default_instance_id() -> str:
     return settings.OCPP_INSTANCE_ID or f"{socket.gethostname()}-{os.getpid()}"
-
-
-class _NoCommands:
-    """Stands in for the CommandConsumer while apps/chargepoints/routing.py does not provide one."""
-
-    def __init__(self, instance_id: str, on_command) -> None:
-        pass
-
-    async def start(self) -> None:
-        logger.warning("no CommandConsumer (apps/chargepoints/routing.py): remote commands are not received")
-
-    async def bind(self, charge_box_id: str) -> None:
-        pass
-
-    async def unbind(self, charge_box_id: str) -> None:
-        pass
-
-    async def close(self) -> None:
-        pass
-
-
-def _command_consumer_class():
-    try:
-        from apps.chargepoints.routing import CommandConsumer
-    except ImportError:
-        return _NoCommands
-    return CommandConsumer
 
 
 class Gateway:
@@ -131,7 +105,7 @@ class Gateway:
         released = await self.run(charge_boxes_release_instance, instance_id=self.instance_id)
         if released:
             logger.info("gateway %s: %d boxes held before a restart now disconnected", self.instance_id, released)
-        self._consumer = _command_consumer_class()(self.instance_id, self.on_command)
+        self._consumer = CommandConsumer(self.instance_id, self.on_command)
         await self._consumer.start()
         self._server = await serve(
             self._serve_connection,
@@ -341,12 +315,13 @@ class Gateway:
                 await self.run(
                     commands.command_record_answer,
                     command_id=command_id,
-                    status="failed",
+                    status="offline",
                     response={"error": "the charger left this gateway before the command arrived"},
                 )
-                COMMANDS.labels(status="failed").inc()
+                COMMANDS.labels(status="offline").inc()
                 return
-            await self.run(commands.command_mark_sent, command_id=command_id, gateway_instance=self.instance_id)
+            if not await self.run(commands.command_mark_sent, command_id=command_id, gateway_instance=self.instance_id):
+                return  # answered meanwhile (e.g. swept as timed out)
             status, response = await handler.send_command(command.action, command.payload)
             await self.run(commands.command_record_answer, command_id=command_id, status=status, response=response)
             COMMANDS.labels(status=status).inc()
