@@ -25,6 +25,9 @@ class TelemetryFacadeImpl:
     def record_charger_samples(self, *, charger_id: UUID, samples: list[ChargerSample]) -> None:
         services.charger_samples_record(charger_id=charger_id, samples=samples)
 
+    def record_charger_samples_many(self, *, batches: dict[UUID, list[ChargerSample]]) -> None:
+        services.charger_samples_record_many(batches=batches)
+
     def record_charger_fault(
         self, *, charger_id: UUID, connector_id: UUID | None, error_code: str, info: str, at: datetime
     ) -> None:

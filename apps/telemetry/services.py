@@ -135,44 +135,64 @@ def charger_samples_record(*, charger_id: UUID, samples: list[ChargerSample]) ->
     """Stores what a charger sent over OCPP (MeterValues, transaction data) like an API batch of its operator's
     key. Values out of range are dropped with a log line (a charger's bug must not stop its other values).
     Returns how many were stored."""
+    return charger_samples_record_many(batches={charger_id: samples})
+
+
+def charger_samples_record_many(*, batches: dict[UUID, list[ChargerSample]]) -> int:
+    """The samples of many chargers in one ingest (one transaction, one telemetry.ingested.v1): the gateway
+    gathers the MeterValues that arrive together. Samples of a charger or connector telemetry does not know
+    (yet: the station's events may still be on their way) are dropped with a log line, the rest stored."""
+    connector_ids = {s.connector_id for samples in batches.values() for s in samples if s.connector_id is not None}
+    owners = selectors.connector_owners(connector_ids)
+    known = set(Charger.objects.filter(charger_id__in=list(batches)).values_list("charger_id", flat=True))
     readings = []
-    for sample in samples:
-        if sample.energy_wh is not None and not 0 <= sample.energy_wh <= MAX_METER_WH:
-            logger.warning("OCPP meter value out of range dropped", extra={"charger": str(charger_id)})
-            continue
-        readings.append(
-            ReadingIn(
-                index=len(readings),
-                charger_id=charger_id,
-                connector_id=sample.connector_id,
-                ts=sample.ts,
-                kind="meter",
-                energy_wh=sample.energy_wh,
-                power_w=sample.power_w,
-                voltage_v=sample.voltage_v,
-                current_a=sample.current_a,
-                soc_pct=sample.soc_pct,
+    for charger_id, samples in batches.items():
+        if charger_id not in known:
+            logger.warning(
+                "OCPP values of a charger telemetry does not know dropped", extra={"charger": str(charger_id)}
             )
-        )
-    return _ingest_from_charger(charger_id, readings)
+            continue
+        for sample in samples:
+            if sample.energy_wh is not None and not 0 <= sample.energy_wh <= MAX_METER_WH:
+                logger.warning("OCPP meter value out of range dropped", extra={"charger": str(charger_id)})
+                continue
+            if sample.connector_id is not None and owners.get(sample.connector_id) != charger_id:
+                logger.warning(
+                    "OCPP value for a connector not of this charger dropped", extra={"charger": str(charger_id)}
+                )
+                continue
+            readings.append(
+                ReadingIn(
+                    index=len(readings),
+                    charger_id=charger_id,
+                    connector_id=sample.connector_id,
+                    ts=sample.ts,
+                    kind="meter",
+                    energy_wh=sample.energy_wh,
+                    power_w=sample.power_w,
+                    voltage_v=sample.voltage_v,
+                    current_a=sample.current_a,
+                    soc_pct=sample.soc_pct,
+                )
+            )
+    return _ingest_from_charger(readings)
 
 
 def charger_fault_record(*, charger_id: UUID, connector_id: UUID | None, error_code: str, at: datetime) -> int:
     fault = ReadingIn(
         index=0, charger_id=charger_id, connector_id=connector_id, ts=at, kind="fault", error_code=error_code[:50]
     )
-    return _ingest_from_charger(charger_id, [fault])
+    return _ingest_from_charger([fault])
 
 
-def _ingest_from_charger(charger_id: UUID, readings: list[ReadingIn]) -> int:
+def _ingest_from_charger(readings: list[ReadingIn]) -> int:
     if not readings:
         return 0
     try:
         return telemetry_ingest(readings=readings, by=Actor.system()).accepted
     except InvalidInput:  # the station's events have not reached telemetry yet, or a connector it does not know
-        logger.warning(
-            "OCPP values for a charger telemetry does not know yet dropped", extra={"charger": str(charger_id)}
-        )
+        chargers = sorted({str(r.charger_id) for r in readings})
+        logger.warning("OCPP values of chargers telemetry does not know dropped", extra={"chargers": chargers})
         return 0
 
 

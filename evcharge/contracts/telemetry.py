@@ -67,6 +67,10 @@ class TelemetryFacade(Protocol):
         """Stores readings a charger sent over OCPP (trusted: the gateway authenticated the charger), with the
         same effects as the telemetry API (telemetry.ingested.v1, meter state, health)."""
 
+    def record_charger_samples_many(self, *, batches: dict[UUID, list[ChargerSample]]) -> None:
+        """The samples of many chargers (charger id -> samples) in one ingest: one transaction, one
+        telemetry.ingested.v1. Values telemetry cannot take (unknown charger, out of range) are dropped."""
+
     def record_charger_fault(
         self, *, charger_id: UUID, connector_id: UUID | None, error_code: str, info: str, at: datetime
     ) -> None:

@@ -65,3 +65,31 @@ def test_a_fault_makes_the_charger_faulted(charger, outbox):
 
     assert Charger.objects.get(charger_id=charger.charger_id).health == "faulted"
     assert health_events(outbox, charger)[-1][1:] == ("faulted", "fault GroundFailure")
+
+
+def test_the_samples_of_many_chargers_are_stored_in_one_ingest_and_strangers_dropped(
+    make_station, operator_org, outbox
+):
+    import uuid
+
+    station = make_station(operator_org, chargers=2, connectors=1)
+    first, second = station.chargers
+    at = now_utc()
+    before = len(outbox("telemetry.ingested.v1"))
+
+    telemetry.facade().record_charger_samples_many(
+        batches={
+            first.charger_id: [ChargerSample(connector_id=first.connectors[0].connector_id, ts=at, energy_wh=5_000)],
+            second.charger_id: [
+                ChargerSample(connector_id=second.connectors[0].connector_id, ts=at, energy_wh=7_000),
+                ChargerSample(connector_id=first.connectors[0].connector_id, ts=at, energy_wh=9_999),  # not its own
+            ],
+            uuid.uuid4(): [ChargerSample(connector_id=None, ts=at, energy_wh=1)],  # unknown to telemetry
+        }
+    )
+
+    facade = telemetry.facade()
+    assert facade.last_meter_reading(connector_id=first.connectors[0].connector_id).energy_wh == 5_000
+    assert facade.last_meter_reading(connector_id=second.connectors[0].connector_id).energy_wh == 7_000
+    (ingested,) = outbox("telemetry.ingested.v1")[before:]
+    assert ingested.data.count == 2
