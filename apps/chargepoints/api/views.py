@@ -4,7 +4,7 @@ The operator of the charger's station or an admin; anyone else's charger answers
 
 from uuid import UUID
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,14 +28,14 @@ def _managed_charger(charger_id: UUID, caller: Actor) -> ChargerView:
     return charger
 
 
-class CredentialsIn(serializers.Serializer):
+class OcppCredentialsIn(serializers.Serializer):
     password = serializers.CharField(
         trim_whitespace=False,
         help_text="16 to 40 printable ASCII characters (the OCPP AuthorizationKey), no spaces. Never shown again.",
     )
 
 
-class ConnectorOut(serializers.Serializer):
+class OcppChargerConnectorOut(serializers.Serializer):
     connector_id = serializers.UUIDField()
     number = serializers.IntegerField(help_text="The OCPP connectorId.")
     type = serializers.CharField()
@@ -43,7 +43,7 @@ class ConnectorOut(serializers.Serializer):
     status = serializers.CharField()
 
 
-class OcppLinkOut(serializers.Serializer):
+class OcppChargerLinkOut(serializers.Serializer):
     connected = serializers.BooleanField()
     last_seen_at = serializers.DateTimeField(allow_null=True)
     vendor = serializers.CharField(allow_null=True)
@@ -53,13 +53,13 @@ class OcppLinkOut(serializers.Serializer):
     password_set = serializers.BooleanField(help_text="An OCPP password is set (it is never shown).")
 
 
-class ChargerOut(serializers.Serializer):
+class OcppChargerOut(serializers.Serializer):
     id = serializers.UUIDField()
     serial = serializers.CharField(help_text="The OCPP charge box id the charger connects as.")
     station_id = serializers.UUIDField()
     max_power_kw = serializers.FloatField()
-    connectors = ConnectorOut(many=True)
-    ocpp = OcppLinkOut()
+    connectors = OcppChargerConnectorOut(many=True)
+    ocpp = OcppChargerLinkOut()
 
 
 def _charger_body(charger: ChargerView) -> dict:
@@ -92,14 +92,14 @@ def _charger_body(charger: ChargerView) -> dict:
     }
 
 
-class CommandIn(serializers.Serializer):
+class RemoteCommandIn(serializers.Serializer):
     action = serializers.ChoiceField(choices=COMMAND_ACTIONS)
     payload = serializers.JSONField(
         default=dict, help_text='The OCPP 1.6 request of that action, as JSON (camelCase), e.g. {"type": "Soft"}.'
     )
 
 
-class CommandOut(serializers.ModelSerializer):
+class RemoteCommandOut(serializers.ModelSerializer):
     charger_id = serializers.UUIDField(source="charge_box_id")
     status = serializers.ChoiceField(choices=COMMAND_STATUSES)
     response = serializers.JSONField(allow_null=True, help_text="The charger's answer, its CallError, or why none.")
@@ -127,10 +127,10 @@ class ChargerDetailApi(APIView):
 
     permission_classes = [IsOperatorOrAdmin]
 
-    @extend_schema(responses=ChargerOut, tags=TAGS)
+    @extend_schema(responses=OcppChargerOut, tags=TAGS)
     def get(self, request, charger_id):
         charger = _managed_charger(charger_id, actor(request))
-        return Response(ChargerOut(_charger_body(charger)).data)
+        return Response(OcppChargerOut(_charger_body(charger)).data)
 
 
 class ChargerCredentialsApi(APIView):
@@ -139,11 +139,11 @@ class ChargerCredentialsApi(APIView):
 
     permission_classes = [IsOperatorOrAdmin]
 
-    @extend_schema(request=CredentialsIn, responses={204: OpenApiResponse(description="Set.")}, tags=TAGS)
+    @extend_schema(request=OcppCredentialsIn, responses={204: OpenApiResponse(description="Set.")}, tags=TAGS)
     def put(self, request, charger_id):
         caller = actor(request)
         _managed_charger(charger_id, caller)
-        data = CredentialsIn(data=request.data)
+        data = OcppCredentialsIn(data=request.data)
         data.is_valid(raise_exception=True)
         credentials.charge_box_set_password(
             charger_id=charger_id, password=data.validated_data["password"], by=caller.user_id
@@ -158,26 +158,23 @@ class ChargerCommandListApi(generics.GenericAPIView):
 
     permission_classes = [IsOperatorOrAdmin]
     filter_backends: list = []
-    serializer_class = CommandOut
+    serializer_class = RemoteCommandOut
 
-    @extend_schema(responses=CommandOut(many=True), tags=TAGS)
+    @extend_schema(responses=RemoteCommandOut(many=True), tags=TAGS)
     def get(self, request, charger_id):
         _managed_charger(charger_id, actor(request))
         page = self.paginate_queryset(RemoteCommand.objects.filter(charge_box_id=charger_id).order_by("-created_at"))
-        return self.get_paginated_response(CommandOut(page, many=True).data)
+        return self.get_paginated_response(RemoteCommandOut(page, many=True).data)
 
     @extend_schema(
-        request=CommandIn,
-        responses={
-            202: CommandOut,
-            400: inline_serializer("CommandInvalid", {"detail": serializers.CharField()}),
-        },
+        request=RemoteCommandIn,
+        responses={202: RemoteCommandOut},
         tags=TAGS,
     )
     def post(self, request, charger_id):
         caller = actor(request)
         _managed_charger(charger_id, caller)
-        data = CommandIn(data=request.data)
+        data = RemoteCommandIn(data=request.data)
         data.is_valid(raise_exception=True)
         command = commands.command_request(
             charger_id=charger_id,
@@ -186,7 +183,7 @@ class ChargerCommandListApi(generics.GenericAPIView):
             requested_by=caller.user_id,
         )
         command.refresh_from_db()  # routed after commit: `offline` already when no gateway holds the charger
-        return Response(CommandOut(command).data, status=status.HTTP_202_ACCEPTED)
+        return Response(RemoteCommandOut(command).data, status=status.HTTP_202_ACCEPTED)
 
 
 class ChargerCommandDetailApi(APIView):
@@ -194,10 +191,10 @@ class ChargerCommandDetailApi(APIView):
 
     permission_classes = [IsOperatorOrAdmin]
 
-    @extend_schema(responses=CommandOut, tags=TAGS)
+    @extend_schema(responses=RemoteCommandOut, tags=TAGS)
     def get(self, request, charger_id, command_id):
         _managed_charger(charger_id, actor(request))
         command = RemoteCommand.objects.filter(id=command_id, charge_box_id=charger_id).first()
         if command is None:
             raise NotFound("No command with this id on this charger.")
-        return Response(CommandOut(command).data)
+        return Response(RemoteCommandOut(command).data)
