@@ -6,9 +6,10 @@ import contextlib
 import uuid
 
 import pytest
+from django.utils import timezone
 
 from apps.chargepoints import routing
-from apps.chargepoints.models import RemoteCommand
+from apps.chargepoints.models import ChargeBox, RemoteCommand
 from apps.chargepoints.services.commands import command_request
 from evcharge.events.broker import connect
 from tests.bus_fixtures import wait_until
@@ -127,3 +128,19 @@ def test_a_gateway_receives_its_chargers_commands_over_rabbitmq_and_forgets_the_
         lambda: not routing.command_publish(charge_box_id=ocpp_station["serial"], command_id=uuid.uuid4()),
         message="the charge box unbound when the charger left",
     )
+
+
+def test_a_remote_start_no_gateway_can_route_cancels_the_pending_session_at_once(driver_client, ocpp_station):
+    # The charger looks online (a gateway that died has not been noticed yet) but no instance holds its binding.
+    ChargeBox.objects.filter(id=ocpp_station["charger"]["id"]).update(
+        connected=True, gateway_instance="gw-gone", last_seen_at=timezone.now()
+    )
+
+    response = driver_client.post(
+        "/api/v1/sessions", {"connector_id": ocpp_station["connectors"][0]["id"]}, format="json"
+    )
+
+    assert response.status_code == 201, response.content
+    session = driver_client.get(f"/api/v1/sessions/{response.json()['id']}").json()
+    assert session["status"] == "cancelled" and "offline" in session["cancel_reason"]
+    assert RemoteCommand.objects.get(session_id=session["id"]).status == "offline"
