@@ -136,9 +136,13 @@ def test_a_remote_start_no_gateway_can_route_cancels_the_pending_session_at_once
         connected=True, gateway_instance="gw-gone", last_seen_at=timezone.now()
     )
 
-    response = driver_client.post(
-        "/api/v1/sessions", {"connector_id": ocpp_station["connectors"][0]["id"]}, format="json"
-    )
+    def start():  # the reservations context learns of the new connector over the bus: until then 404
+        response = driver_client.post(
+            "/api/v1/sessions", {"connector_id": ocpp_station["connectors"][0]["id"]}, format="json"
+        )
+        return response if response.status_code != 404 else None
+
+    response = wait_until(start, message="the connector known to the reservations context")
 
     assert response.status_code == 201, response.content
     session = driver_client.get(f"/api/v1/sessions/{response.json()['id']}").json()
