@@ -132,7 +132,7 @@ def commands_sweep() -> dict[str, int]:
     whose charger never sent StartTransaction in time cancel their pending session."""
     now = timezone.now()
     stale = now - timedelta(seconds=2 * settings.OCPP_CALL_TIMEOUT_S)
-    counts = {"timed_out": 0, "sessions_cancelled": 0}
+    counts = {"timed_out": 0, "remote_starts_overdue": 0}
     lost = RemoteCommand.objects.filter(status__in=[Status.PENDING, Status.SENT], created_at__lt=stale).filter(
         sent_at__isnull=True
     ) | RemoteCommand.objects.filter(status=Status.SENT, sent_at__lt=stale)
@@ -155,7 +155,7 @@ def commands_sweep() -> dict[str, int]:
     for session_id in set(unanswered_starts) - linked:
         with transaction.atomic():
             _cancel_pending_session(session_id, NO_START_TRANSACTION)
-        counts["sessions_cancelled"] += 1
+        counts["remote_starts_overdue"] += 1
     return counts
 
 
