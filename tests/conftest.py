@@ -35,6 +35,11 @@ def _platform_test_defaults(request, settings):
     )
     yield
     reset_transports()
+    # Eager tasks run from several threads at once (a consumer thread's relay wake-up beside the test's) can leave
+    # Celery's process-wide "joining would block" flag set (its save-and-restore is not thread-safe): clear it.
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
 
 
 @pytest.fixture(autouse=True)
