@@ -13,8 +13,8 @@ def test_a_driver_registers_lists_and_removes_their_tags(driver, driver_client, 
     assert created.json()["tag"] == "04A2B3C4D5" and created.json()["status"] == "accepted"
     tag_id = created.json()["id"]
 
-    assert [t["tag"] for t in driver_client.get("/api/v1/auth/id-tags").json()] == ["04A2B3C4D5"]
-    assert other_driver_client.get("/api/v1/auth/id-tags").json() == []
+    assert [t["tag"] for t in driver_client.get("/api/v1/auth/id-tags").json()["results"]] == ["04A2B3C4D5"]
+    assert other_driver_client.get("/api/v1/auth/id-tags").json()["results"] == []
     assert other_driver_client.delete(f"/api/v1/auth/id-tags/{tag_id}").status_code == 404
 
     taken = other_driver_client.post("/api/v1/auth/id-tags", {"tag": "04a2b3c4d5"}, format="json")
@@ -40,8 +40,9 @@ def test_only_an_admin_registers_a_tag_for_someone_else(driver, admin_client, ot
 
     theirs = admin_client.post("/api/v1/auth/id-tags", {"tag": "A1", "user_id": str(driver.id)}, format="json")
     assert theirs.status_code == 201 and theirs.json()["user_id"] == str(driver.id)
-    listed = admin_client.get("/api/v1/auth/id-tags", {"user_id": str(driver.id)}).json()
+    listed = admin_client.get("/api/v1/auth/id-tags", {"user_id": str(driver.id)}).json()["results"]
     assert [t["tag"] for t in listed] == ["A1"]
+    assert admin_client.get("/api/v1/auth/id-tags", {"user_id": "nope"}).status_code == 400
 
 
 def test_chargers_are_told_accepted_blocked_expired_or_invalid(driver, make_user):

@@ -1,13 +1,16 @@
 """RFID tags: a driver's cards a charger reads (OCPP idTag). The owner or an admin; others' tags answer 404."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+import uuid
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.identity import selectors, services
 from apps.identity.models import IdTag
 from evcharge.api.permissions import IsAnyUser, actor
+from evcharge.errors import InvalidInput
 
 
 class IdTagIn(serializers.Serializer):
@@ -22,25 +25,43 @@ class IdTagOut(serializers.ModelSerializer):
         fields = ["id", "tag", "kind", "status", "expires_at", "user_id", "created_at"]
 
 
-class IdTagListCreateApi(APIView):
+class IdTagListCreateApi(generics.ListAPIView):
     """Any signed-in person: their own tags (admins: `?user_id=` for someone's). A tag belongs to one user;
     registering one someone holds answers 409 `id_tag_taken`. `kind` `platform` is a tag the platform issued for
     remote starts."""
 
     permission_classes = [IsAnyUser]
+    serializer_class = IdTagOut
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
+            return IdTag.objects.none()
+        caller = actor(self.request)
+        user_id = self.request.query_params.get("user_id") if caller.is_admin else None
+        if user_id:
+            try:
+                return selectors.id_tags_of(uuid.UUID(user_id))
+            except ValueError as exc:
+                raise InvalidInput("user_id must be a UUID.", errors={"user_id": ["Must be a UUID."]}) from exc
+        return selectors.id_tags_of(caller.user_id)
 
     @extend_schema(
         parameters=[OpenApiParameter("user_id", str, description="Admins: whose tags")],
-        responses=IdTagOut(many=True),
         tags=["identity"],
     )
-    def get(self, request):
-        caller = actor(request)
-        user_id = request.query_params.get("user_id") if caller.is_admin else None
-        tags = selectors.id_tags_of(serializers.UUIDField().to_internal_value(user_id) if user_id else caller.user_id)
-        return Response(IdTagOut(tags, many=True).data)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
-    @extend_schema(request=IdTagIn, responses={201: IdTagOut}, tags=["identity"])
+    @extend_schema(
+        request=IdTagIn,
+        responses={
+            201: IdTagOut,
+            403: OpenApiResponse(description="Only an admin registers a tag for someone else."),
+            404: OpenApiResponse(description="No such user."),
+            409: OpenApiResponse(description="The tag is already registered (`id_tag_taken`)."),
+        },
+        tags=["identity"],
+    )
     def post(self, request):
         data = IdTagIn(data=request.data)
         data.is_valid(raise_exception=True)
@@ -53,7 +74,7 @@ class IdTagDeleteApi(APIView):
 
     permission_classes = [IsAnyUser]
 
-    @extend_schema(responses={204: None}, tags=["identity"])
+    @extend_schema(responses={204: None, 404: OpenApiResponse(description="No such tag of yours.")}, tags=["identity"])
     def delete(self, request, id_tag_id):
         services.id_tag_delete(id_tag_id=id_tag_id, by=actor(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
