@@ -350,6 +350,9 @@ OCPP_TLS_CERT = env.str("OCPP_TLS_CERT", default="")
 OCPP_TLS_KEY = env.str("OCPP_TLS_KEY", default="")
 OCPP_DB_THREADS = env.int("OCPP_DB_THREADS", default=8)
 OCPP_LAST_SEEN_FLUSH_S = env.float("OCPP_LAST_SEEN_FLUSH_S", default=5.0)
+# MeterValues arriving within this window are stored in one transaction (0: each alone), at most this many
+OCPP_METER_BATCH_WINDOW_MS = env.float("OCPP_METER_BATCH_WINDOW_MS", default=10.0)
+OCPP_METER_BATCH_MAX = env.int("OCPP_METER_BATCH_MAX", default=500)
 
 # --- OCPP remote commands (apps/chargepoints/routing.py, services/commands.py) ---
 OCPP_COMMANDS_EXCHANGE = env.str("OCPP_COMMANDS_EXCHANGE", default="evcharge.ocpp.commands")

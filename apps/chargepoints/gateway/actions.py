@@ -54,6 +54,9 @@ class PlatformActions(Protocol):
 
     def meter_values(self, *, box: BoxIdentity, meter: Meter) -> None: ...
 
+    def meter_values_many(self, *, items: list[tuple[BoxIdentity, Meter]]) -> None:
+        """The MeterValues of many connections at once, in one transaction (the gateway's MeterBatcher)."""
+
     def stop_transaction(self, *, box: BoxIdentity, stop: TransactionStop) -> TagAnswer | None:
         """Completes the session of the transaction; None when the stop carried no idTag to answer about."""
 

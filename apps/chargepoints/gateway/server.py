@@ -29,6 +29,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from apps.chargepoints.gateway.actions import BoxIdentity, PlatformActions
+from apps.chargepoints.gateway.batching import MeterBatcher
 from apps.chargepoints.gateway.v16 import PROTOCOL_MODULES, V16Handler
 from apps.chargepoints.routing import CommandConsumer
 from apps.chargepoints.selectors import pending_command
@@ -76,6 +77,12 @@ class Gateway:
         self.call_timeout = settings.OCPP_CALL_TIMEOUT_S if call_timeout is None else call_timeout
         self._threads = max(1, settings.OCPP_DB_THREADS)
         self._executor = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="ocpp-db")
+        self.meters = MeterBatcher(
+            run=self.run,
+            store=self.actions.meter_values_many,
+            window_s=settings.OCPP_METER_BATCH_WINDOW_MS / 1000,
+            max_items=settings.OCPP_METER_BATCH_MAX,
+        )
         self._held: dict[str, V16Handler] = {}
         self._handshakes: dict[ServerConnection, BoxIdentity] = {}
         self._tasks: set[asyncio.Task] = set()
@@ -245,6 +252,7 @@ class Gateway:
             run=self.run,
             seen=self._seen,
             response_timeout=self.call_timeout,
+            meters=self.meters if settings.OCPP_METER_BATCH_WINDOW_MS > 0 else None,
         )
         previous = self._held.get(box.charge_box_id)
         self._held[box.charge_box_id] = handler

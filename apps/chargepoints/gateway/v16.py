@@ -9,7 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 
 from ocpp.charge_point import camel_to_snake_case, remove_nones, serialize_as_dict, snake_to_camel_case
 from ocpp.exceptions import (
@@ -44,6 +44,12 @@ logger = logging.getLogger(__name__)
 PROTOCOL = "ocpp1.6"
 Runner = Callable[..., Awaitable[Any]]
 """Runs a synchronous platform action off the event loop: `await run(fn, **kwargs)`."""
+
+
+class MeterSink(Protocol):
+    async def add(self, box: BoxIdentity, meter: Meter) -> None:
+        """Returns once the meter is stored."""
+
 
 ENERGY = "Energy.Active.Import.Register"
 POWER = "Power.Active.Import"
@@ -190,12 +196,14 @@ class V16Handler(ChargePoint):
         run: Runner,
         seen: Callable[[str], None],
         response_timeout: float,
+        meters: MeterSink | None = None,
     ) -> None:
         super().__init__(box.charge_box_id, connection, response_timeout=response_timeout, logger=FRAME_LOG)
         self.box = box
         self._actions = actions
         self._run = run
         self._seen = seen
+        self._meters = meters
 
     async def route_message(self, raw_msg) -> None:
         self._seen(self.box.charge_box_id)
@@ -279,7 +287,10 @@ class V16Handler(ChargePoint):
             transaction_id=kwargs.get("transaction_id"),
             samples=samples_of(meter_value),
         )
-        await self._run(self._actions.meter_values, box=self.box, meter=meter)
+        if self._meters is not None:  # stored with the MeterValues of other connections, in one transaction
+            await self._meters.add(self.box, meter)
+        else:
+            await self._run(self._actions.meter_values, box=self.box, meter=meter)
         return call_result.MeterValues()
 
     @on(Action.stop_transaction)

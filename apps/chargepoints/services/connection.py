@@ -345,6 +345,18 @@ class ConnectionActions:
                 charger_id=box.charger_id, samples=_charger_samples(connector_id, meter.samples)
             )
 
+    def meter_values_many(self, *, items: list[tuple[BoxIdentity, Meter]]) -> None:
+        if not telemetry.registered():
+            return
+        batches: dict = {}
+        for box, meter in items:
+            if meter.samples:
+                connector_id = self._connectors.connector_id(box.charger_id, meter.connector_number)
+                batches.setdefault(box.charger_id, []).extend(_charger_samples(connector_id, meter.samples))
+        if batches:
+            with transaction.atomic():
+                telemetry.facade().record_charger_samples_many(batches=batches)
+
     def stop_transaction(self, *, box: BoxIdentity, stop: TransactionStop) -> TagAnswer | None:
         with transaction.atomic():
             row = (
