@@ -324,7 +324,7 @@ EVENTS_RELAY_LEASE_SECONDS = env.float("EVENTS_RELAY_LEASE_SECONDS", default=60.
 EVENTS_CONSUMERS = env.list("EVENTS_CONSUMERS", default=[])  # contexts this worker consumes; empty = all
 EVENTS_CONSUMER_PREFETCH = env.int("EVENTS_CONSUMER_PREFETCH", default=20)  # raised to the batch size
 EVENTS_CONSUMER_BATCH = env.int("EVENTS_CONSUMER_BATCH", default=100)  # deliveries applied in one transaction
-EVENTS_CONSUMER_BATCH_WAIT_MS = env.float("EVENTS_CONSUMER_BATCH_WAIT_MS", default=3.0)  # to fill a batch, at most
+EVENTS_CONSUMER_BATCH_WAIT_MS = env.float("EVENTS_CONSUMER_BATCH_WAIT_MS", default=10.0)  # to fill a batch, at most
 EVENTS_HANDLER_RETRY_DELAY_SECONDS = env.float("EVENTS_HANDLER_RETRY_DELAY_SECONDS", default=1.0)  # doubles
 EVENTS_OUTBOX_RETENTION_DAYS = env.int("EVENTS_OUTBOX_RETENTION_DAYS", default=7)
 EVENTS_HANDLER_MAX_ATTEMPTS_DB = env.int("EVENTS_HANDLER_MAX_ATTEMPTS_DB", default=12)  # database errors: ~1 h

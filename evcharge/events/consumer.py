@@ -88,9 +88,9 @@ class MessageHandler:
         self.handle_batch([(consumer, message)])
 
     def handle_batch(self, deliveries: list[tuple[str, Any]]) -> None:
-        """Applies a batch of deliveries in ONE transaction, each message in a savepoint of its own (its inbox row
-        and its handlers' effects commit together, or are rolled back alone), then acks after the commit. A
-        message whose handler failed is retried or dead-lettered alone; the others commit."""
+        """Applies a batch of deliveries in ONE transaction (each message's inbox row and its handlers' effects
+        with it), then acks after the commit. If a message fails, the batch is applied again one transaction per
+        message: the failing one is retried or dead-lettered alone; the others commit."""
         self.busy += len(deliveries)
         try:
             self._handle_batch(deliveries)
@@ -111,17 +111,7 @@ class MessageHandler:
         if time.monotonic() - self._connections_checked_at > 1.0:  # CONN_MAX_AGE, broken connections
             close_old_connections()
             self._connections_checked_at = time.monotonic()
-        failures: dict[int, Exception] = {}
-        try:
-            with transaction.atomic():
-                for index, (consumer, _, envelope) in enumerate(parsed):
-                    try:
-                        deliver(envelope, consumer)  # its own atomic(): a savepoint in this transaction
-                    except Exception as exc:
-                        failures[index] = exc
-        except (OperationalError, InterfaceError) as exc:  # the commit, or the connection, failed: nothing applied
-            connections.close_all()
-            failures = dict.fromkeys(range(len(parsed)), exc)
+        failures = self._apply(parsed)
         metrics.batch_size.observe(len(parsed))
         for index, (consumer, message, envelope) in enumerate(parsed):
             exc = failures.get(index)
@@ -132,6 +122,32 @@ class MessageHandler:
             database = isinstance(exc, (OperationalError, InterfaceError))
             budget = settings.EVENTS_HANDLER_MAX_ATTEMPTS_DB if database else settings.EVENTS_HANDLER_MAX_ATTEMPTS
             self._failed(consumer, envelope, message, attempt, exc, max_attempts=budget)
+
+    @staticmethod
+    def _apply(parsed: list[tuple[str, Any, EventEnvelope]]) -> dict[int, Exception]:
+        """Applies the batch in one transaction without savepoints (the fast path); if any message fails, the
+        batch is rolled back and each message applied again in a transaction of its own, so the failing one is
+        retried or dead-lettered alone. Redeliveries (in the inbox already, or twice in the batch) are skipped
+        first. Returns the failures by position."""
+        fresh = _skip_duplicates(parsed)
+        if len(fresh) > 1:
+            try:
+                with transaction.atomic():
+                    for _, (consumer, _, envelope) in fresh:
+                        deliver(envelope, consumer, savepoint=False)
+                return {}
+            except Exception:  # whatever it was, each message is applied on its own below
+                connections["default"].close_if_unusable_or_obsolete()
+        failures: dict[int, Exception] = {}
+        for index, (consumer, _, envelope) in fresh:
+            try:
+                deliver(envelope, consumer)
+            except (OperationalError, InterfaceError) as exc:
+                connections.close_all()
+                failures[index] = exc
+            except Exception as exc:
+                failures[index] = exc
+        return failures
 
     def _failed(
         self, consumer: str, envelope: EventEnvelope, message, attempt: int, exc: Exception, *, max_attempts: int
@@ -218,6 +234,29 @@ class EventConsumerStep(bootsteps.StartStopStep):
             self.loop = None
 
     shutdown = stop
+
+
+def _skip_duplicates(parsed: list[tuple[str, Any, EventEnvelope]]) -> list[tuple[int, tuple[str, Any, EventEnvelope]]]:
+    """The batch's deliveries not applied yet (by position): one query finds those the inbox holds already, and a
+    second copy within the batch is a duplicate of the first."""
+    from evcharge.events.models import InboxMessage
+
+    applied = set(
+        InboxMessage.objects.filter(
+            consumer__in={consumer for consumer, _, _ in parsed},
+            event_id__in={envelope.id for _, _, envelope in parsed},
+        ).values_list("consumer", "event_id")
+    )
+    fresh = []
+    for index, item in enumerate(parsed):
+        key = (item[0], item[2].id)
+        if key in applied:
+            logger.info("duplicate event skipped", extra={"consumer": key[0], "event_id": str(key[1])})
+            metrics.duplicates.labels(key[0]).inc()
+            continue
+        applied.add(key)
+        fresh.append((index, item))
+    return fresh
 
 
 def _collect(pending: list, consumer: str, message) -> None:

@@ -16,11 +16,14 @@ logger = logging.getLogger("evcharge.events")
 APPLIED, DUPLICATE = "applied", "duplicate"
 
 
-def deliver(envelope: EventEnvelope, consumer: str) -> str:
-    """Runs the consumer's handlers for this event once. Raises what a handler raised (nothing committed)."""
+def deliver(envelope: EventEnvelope, consumer: str, *, savepoint: bool = True) -> str:
+    """Runs the consumer's handlers for this event once. Raises what a handler raised (nothing committed).
+    Inside a caller's transaction `savepoint=False` saves the savepoint's round trips; a failure then spoils the
+    caller's whole transaction (the batch consumer falls back to one transaction per message)."""
     handlers = handlers_for(envelope.type, consumer)
     try:
-        with consume_span(envelope, consumer), transaction.atomic():  # the trace continues from the publisher
+        # the trace continues from the publisher
+        with consume_span(envelope, consumer), transaction.atomic(savepoint=savepoint):
             InboxMessage.objects.create(consumer=consumer, event_id=envelope.id, type=envelope.type)
             for handler in handlers:
                 handler(envelope)

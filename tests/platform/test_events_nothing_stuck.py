@@ -127,7 +127,7 @@ def test_an_inbox_horizon_shorter_than_the_redelivery_window_stops_the_start(set
 @pytest.mark.postgres
 @pytest.mark.rabbitmq
 @pytest.mark.allow_dead_letters
-def test_deliveries_are_applied_in_batches_and_a_failing_one_is_rolled_back_alone(bus, settings):
+def test_deliveries_are_applied_in_batches_and_a_failing_one_is_retried_alone(bus, settings):
     from prometheus_client import REGISTRY
 
     settings.EVENTS_HANDLER_MAX_ATTEMPTS = 1
@@ -150,7 +150,7 @@ def test_deliveries_are_applied_in_batches_and_a_failing_one_is_rolled_back_alon
     (letter,) = bus.wait_until(lambda: bus.dead_letters(CONSUMER))
     bus.settle()
     good = {e.id for e in events} - {events[30].id}
-    assert set(applied) == good and len(applied) == 59
+    assert set(applied) == good  # (a handler may run again when its batch is retried: its effects commit once)
     assert letter.event_id == str(events[30].id)
     assert set(InboxMessage.objects.filter(consumer="side_effect").values_list("event_id", flat=True)) == good
     assert set(InboxMessage.objects.filter(consumer=CONSUMER).values_list("event_id", flat=True)) == good
