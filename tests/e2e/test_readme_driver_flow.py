@@ -101,3 +101,13 @@ def test_the_readme_driver_flow_runs_as_written(demo_server):
 
     history = [line for line in out if line.startswith("[(")]
     assert len(history) == 2 and "'completed'" in history[0] and "'paid'" in history[1], history
+
+
+def test_the_demo_home_page_offers_a_connectors_qr_page(demo_server):
+    base, _ = demo_server
+
+    home = requests.get(f"{base}/", headers={"Accept": "text/html"}, timeout=10)
+
+    qr_page = re.search(rf'href="({re.escape(base)}/c/[A-Z0-9]+)"', home.text)
+    assert home.status_code == 200 and qr_page, home.text[:2000]
+    assert requests.get(qr_page.group(1), timeout=10).status_code == 200

@@ -1,6 +1,7 @@
 """One command for a newcomer: migrate, seed the demo data, serve the API (embedded mode by default),
 with simulated chargers that report meter readings while demo sessions run."""
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -46,7 +47,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Simulated chargers report meter readings every {charger_interval:g} s while a demo session runs."
         )
-        self.stdout.write(f"API docs: {base_url}/api/docs/   admin: {base_url}/admin/")
+        available = context.get("stations", {}).get("available_connector")
+        if available:  # the home page offers it, as a QR code would
+            settings.DEMO_QR_URL = f"{base_url}/c/{available['code']}"
+            self.stdout.write(f"The page a connector's QR code opens: {settings.DEMO_QR_URL}")
+        self.stdout.write(f"Home: {base_url}/   API docs: {base_url}/api/docs/   admin: {base_url}/admin/")
         self.stdout.write('Try it as a driver: the README\'s "The driver flow, command by command".')
         try:
             call_command("runserver", addrport, use_reloader=False)
