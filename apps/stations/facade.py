@@ -3,7 +3,7 @@ from uuid import UUID
 from apps.stations import selectors, services
 from apps.stations.models import Charger, Connector
 from evcharge.actor import Actor
-from evcharge.contracts.stations import ChargerView, ConnectorInfo, ConnectorView
+from evcharge.contracts.stations import ChargerView, ConnectorView
 
 
 def connector_view(connector: Connector) -> ConnectorView:
@@ -34,17 +34,7 @@ def charger_view(charger: Charger) -> ChargerView:
         operator_id=charger.station.operator_id,
         max_power_kw=charger.max_power_kw,
         station_enabled=charger.station.enabled,
-        connectors=[
-            ConnectorInfo(
-                connector_id=c.id,
-                number=c.number,
-                type=c.type,
-                max_power_kw=c.max_power_kw,
-                status=c.status,
-                code=c.code,
-            )
-            for c in charger.connectors.all()
-        ],
+        connectors=services.charger_info(charger).connectors,
     )
 
 

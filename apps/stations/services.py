@@ -131,7 +131,8 @@ def _create_chargers(station: Station, chargers: Iterable[dict[str, Any]]) -> li
 # --- events ---
 
 
-def _charger_info(charger: Charger) -> ChargerInfo:
+def charger_info(charger: Charger) -> ChargerInfo:
+    """A charger and its connectors as the events (and the facade) carry them."""
     return ChargerInfo(
         charger_id=charger.id,
         serial=charger.serial,
@@ -160,7 +161,7 @@ def _station_state(station_id: UUID) -> dict[str, Any]:
         "name": station.name,
         "timezone": station.timezone,
         "location": Location(latitude=station.latitude, longitude=station.longitude, address=station.address),
-        "chargers": [_charger_info(charger) for charger in station.chargers.all()],
+        "chargers": [charger_info(charger) for charger in station.chargers.all()],
         "enabled": station.enabled,
         "reservable": station.reservable,
         "status": station.status,
