@@ -1,9 +1,10 @@
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar, Protocol
 from uuid import UUID
 
 from evcharge.contracts._base import FacadeSlot, event_contract
-from evcharge.errors import NotFound
+from evcharge.errors import BusinessRuleViolation, NotFound
 
 
 @event_contract
@@ -129,9 +130,81 @@ class UnknownInvoice(NotFound, LookupError):
         super().__init__(detail, code="unknown_invoice")
 
 
+@dataclass(frozen=True, kw_only=True)
+class PaymentHold:
+    """A card pre-authorisation for one ad-hoc session (a guest's, or a signed-in driver's one-tap start).
+
+    Billing decides the amount (admin config `billing.adhoc_hold_amount`, minor units); it is captured at the
+    invoice's final total when the session's invoice is generated and the rest is released."""
+
+    hold_id: UUID
+    status: str  # authorized | captured | voided
+    amount: int  # held, minor units of `currency`
+    captured_amount: int
+    currency: str
+    card_label: str  # "Visa ending 4242"; the only card data kept besides the gateway's token
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReceiptLine:
+    kind: str  # energy | time | session_fee | idle_fee | ... | discount
+    description: str
+    quantity: str  # decimal as text, e.g. "12.345"
+    unit: str
+    unit_amount: int
+    amount: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionReceipt:
+    """What a receipt shows of a session's invoice (the same figures GET /api/v1/invoices/{id} gives)."""
+
+    invoice_id: UUID
+    session_id: UUID
+    user_id: UUID
+    status: str  # draft | open | paid | void | refunded
+    currency: str
+    lines: tuple[ReceiptLine, ...]
+    subtotal_amount: int
+    discount_amount: int
+    total_amount: int
+    paid_amount: int
+    payment_status: str  # none | authorized | captured | partially_captured | voided | succeeded | failed | refunded
+    promotion_code: str
+    energy_wh: int
+    started_at: datetime | None
+    ended_at: datetime | None
+
+
+class PaymentDeclined(BusinessRuleViolation):
+    """The gateway declined the card (a 422 with code `card_declined` and the gateway's reason)."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"The card was declined: {reason}.", code="card_declined")
+        self.reason = reason
+
+
 class BillingFacade(Protocol):
     def invoice_for_discount(self, invoice_id: UUID) -> InvoiceSummary:
         """The invoice's owner, status, currency and totals. Raises UnknownInvoice when there is none."""
+
+    def hold_authorize(self, *, card_token: str, currency: str, idempotency_key: str) -> PaymentHold:
+        """Pre-authorises billing's configured hold amount on the card through the gateway (a real
+        `authorize` call, outside any transaction of the caller's). Raises PaymentDeclined (declined card),
+        InvalidInput (unknown token) or GatewayUnavailable (502). The same idempotency key gives the same
+        hold."""
+
+    def hold_attach(self, *, hold_id: UUID, session_id: UUID, user_id: UUID, promotion_code: str = "") -> None:
+        """Ties the hold to the session it pays for, in the caller's transaction. When the session's invoice
+        is generated billing applies the promotion code (if still valid), captures the final total (at most
+        the hold; the rest is charged to the same card) and releases the rest."""
+
+    def hold_void(self, *, hold_id: UUID, reason: str) -> None:
+        """Releases a hold that will pay for nothing (the session could not start, or was cancelled before
+        the charger started). Idempotent; a captured hold is left as it is."""
+
+    def session_receipt(self, session_id: UUID) -> SessionReceipt | None:
+        """The session's invoice as a receipt, or None while billing has no invoice for it yet."""
 
 
 _slot: FacadeSlot[BillingFacade] = FacadeSlot("billing")
