@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from evcharge.events import metrics
 from evcharge.events.broker import ConfirmingPublisher, Outgoing
-from evcharge.events.dispatch import deliver
+from evcharge.events.dispatch import apply_fresh, deliver
 from evcharge.events.envelope import EventEnvelope
 from evcharge.events.topology import (
     consumer_names,
@@ -87,17 +87,18 @@ class MessageHandler:
     def handle(self, consumer: str, message) -> None:
         self.handle_batch([(consumer, message)])
 
-    def handle_batch(self, deliveries: list[tuple[str, Any]]) -> None:
+    def handle_batch(self, deliveries: list[tuple[str, Any]], *, every_unacked: bool = False) -> None:
         """Applies a batch of deliveries in ONE transaction (each message's inbox row and its handlers' effects
         with it), then acks after the commit. If a message fails, the batch is applied again one transaction per
-        message: the failing one is retried or dead-lettered alone; the others commit."""
+        message: the failing one is retried or dead-lettered alone; the others commit. `every_unacked`: the
+        batch holds every delivery of its channel not yet acknowledged, so one ack frame can cover them all."""
         self.busy += len(deliveries)
         try:
-            self._handle_batch(deliveries)
+            self._handle_batch(deliveries, every_unacked=every_unacked)
         finally:
             self.busy -= len(deliveries)
 
-    def _handle_batch(self, deliveries: list[tuple[str, Any]]) -> None:
+    def _handle_batch(self, deliveries: list[tuple[str, Any]], *, every_unacked: bool) -> None:
         parsed = []
         for consumer, message in deliveries:
             try:
@@ -113,15 +114,21 @@ class MessageHandler:
             self._connections_checked_at = time.monotonic()
         failures = self._apply(parsed)
         metrics.batch_size.observe(len(parsed))
+        applied = []
         for index, (consumer, message, envelope) in enumerate(parsed):
             exc = failures.get(index)
             if exc is None:
-                message.ack()
+                applied.append(message)
                 continue
             attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
             database = isinstance(exc, (OperationalError, InterfaceError))
             budget = settings.EVENTS_HANDLER_MAX_ATTEMPTS_DB if database else settings.EVENTS_HANDLER_MAX_ATTEMPTS
             self._failed(consumer, envelope, message, attempt, exc, max_attempts=budget)
+        if every_unacked:
+            _ack_all(applied)
+        else:
+            for message in applied:
+                message.ack()
 
     @staticmethod
     def _apply(parsed: list[tuple[str, Any, EventEnvelope]]) -> dict[int, Exception]:
@@ -133,11 +140,13 @@ class MessageHandler:
         if len(fresh) > 1:
             try:
                 with transaction.atomic():
-                    for _, (consumer, _, envelope) in fresh:
-                        deliver(envelope, consumer, savepoint=False)
-                return {}
+                    apply_fresh([(envelope, consumer) for _, (consumer, _, envelope) in fresh])
             except Exception:  # whatever it was, each message is applied on its own below
                 connections["default"].close_if_unusable_or_obsolete()
+            else:
+                for _, (consumer, _, _) in fresh:
+                    metrics.consumed.labels(consumer).inc()
+                return {}
         failures: dict[int, Exception] = {}
         for index, (consumer, _, envelope) in fresh:
             try:
@@ -259,6 +268,21 @@ def _skip_duplicates(parsed: list[tuple[str, Any, EventEnvelope]]) -> list[tuple
     return fresh
 
 
+def _ack_all(messages: list) -> None:
+    """Acks the applied deliveries with one frame when they share a channel: the last one's ack with `multiple`
+    covers every delivery before it on that channel still unacknowledged, which are exactly these (the batch held
+    every unacknowledged delivery, and the failed ones were acked or rejected already)."""
+    if not messages:
+        return
+    channels = {id(message.channel) for message in messages}
+    if len(channels) > 1:
+        for message in messages:
+            message.ack()
+        return
+    last = max(messages, key=lambda message: message.delivery_tag)
+    last.ack(multiple=True)
+
+
 def _collect(pending: list, consumer: str, message) -> None:
     pending.append((consumer, message))
 
@@ -337,7 +361,7 @@ class ConsumerLoop:
                             self._fill(connection, pending)
                             if pending:
                                 batch, pending[:] = pending[:], []
-                                handler.handle_batch(batch)
+                                handler.handle_batch(batch, every_unacked=True)
                 except Exception as exc:
                     self.error = exc
                     if self._stop.is_set():

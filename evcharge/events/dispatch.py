@@ -37,6 +37,20 @@ def deliver(envelope: EventEnvelope, consumer: str, *, savepoint: bool = True) -
     return APPLIED
 
 
+def apply_fresh(items: list[tuple[EventEnvelope, str]]) -> None:
+    """Applies events no consumer has applied yet (the caller checked the inbox) in the caller's transaction:
+    their inbox rows in one INSERT, then each one's handlers. Raises what a handler raised, or IntegrityError
+    when one was applied meanwhile (a redelivery racing its first copy): the caller then applies them one by
+    one with `deliver`, which tells a duplicate from a failure."""
+    InboxMessage.objects.bulk_create(
+        [InboxMessage(consumer=consumer, event_id=envelope.id, type=envelope.type) for envelope, consumer in items]
+    )
+    for envelope, consumer in items:
+        with consume_span(envelope, consumer):
+            for handler in handlers_for(envelope.type, consumer):
+                handler(envelope)
+
+
 def deliver_with_retries(envelope: EventEnvelope, consumer: str) -> str:
     """The inline transport's consumer: bounded retries, then a dead letter (replayable)."""
     max_attempts = settings.EVENTS_HANDLER_MAX_ATTEMPTS
