@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from evcharge.events import metrics
 from evcharge.events.broker import ConfirmingPublisher, Outgoing
-from evcharge.events.dispatch import apply_fresh, deliver
+from evcharge.events.dispatch import apply_batch, deliver
 from evcharge.events.envelope import EventEnvelope
 from evcharge.events.topology import (
     consumer_names,
@@ -132,23 +132,29 @@ class MessageHandler:
 
     @staticmethod
     def _apply(parsed: list[tuple[str, Any, EventEnvelope]]) -> dict[int, Exception]:
-        """Applies the batch in one transaction without savepoints (the fast path); if any message fails, the
-        batch is rolled back and each message applied again in a transaction of its own, so the failing one is
-        retried or dead-lettered alone. Redeliveries (in the inbox already, or twice in the batch) are skipped
-        first. Returns the failures by position."""
-        fresh = _skip_duplicates(parsed)
-        if len(fresh) > 1:
-            try:
-                with transaction.atomic():
-                    apply_fresh([(envelope, consumer) for _, (consumer, _, envelope) in fresh])
-            except Exception:  # whatever it was, each message is applied on its own below
-                connections["default"].close_if_unusable_or_obsolete()
-            else:
-                for _, (consumer, _, _) in fresh:
+        """Applies the batch in one transaction without savepoints (the fast path), skipping redeliveries (in the
+        inbox already, or twice in the batch). If a message of a batch of several fails, the batch is rolled back
+        and each message applied again in a transaction of its own, so the failing one is retried or
+        dead-lettered alone. Returns the failures by position."""
+        try:
+            with transaction.atomic():
+                duplicates = apply_batch([(envelope, consumer) for consumer, _, envelope in parsed])
+        except Exception as exc:
+            connections["default"].close_if_unusable_or_obsolete()
+            if len(parsed) == 1:
+                if isinstance(exc, (OperationalError, InterfaceError)):
+                    connections.close_all()
+                return {0: exc}
+        else:
+            for index, (consumer, _, envelope) in enumerate(parsed):
+                if index in duplicates:
+                    logger.info("duplicate event skipped", extra={"consumer": consumer, "event_id": str(envelope.id)})
+                    metrics.duplicates.labels(consumer).inc()
+                else:
                     metrics.consumed.labels(consumer).inc()
-                return {}
+            return {}
         failures: dict[int, Exception] = {}
-        for index, (consumer, _, envelope) in fresh:
+        for index, (consumer, _, envelope) in enumerate(parsed):
             try:
                 deliver(envelope, consumer)
             except (OperationalError, InterfaceError) as exc:
@@ -243,29 +249,6 @@ class EventConsumerStep(bootsteps.StartStopStep):
             self.loop = None
 
     shutdown = stop
-
-
-def _skip_duplicates(parsed: list[tuple[str, Any, EventEnvelope]]) -> list[tuple[int, tuple[str, Any, EventEnvelope]]]:
-    """The batch's deliveries not applied yet (by position): one query finds those the inbox holds already, and a
-    second copy within the batch is a duplicate of the first."""
-    from evcharge.events.models import InboxMessage
-
-    applied = set(
-        InboxMessage.objects.filter(
-            consumer__in={consumer for consumer, _, _ in parsed},
-            event_id__in={envelope.id for _, _, envelope in parsed},
-        ).values_list("consumer", "event_id")
-    )
-    fresh = []
-    for index, item in enumerate(parsed):
-        key = (item[0], item[2].id)
-        if key in applied:
-            logger.info("duplicate event skipped", extra={"consumer": key[0], "event_id": str(key[1])})
-            metrics.duplicates.labels(key[0]).inc()
-            continue
-        applied.add(key)
-        fresh.append((index, item))
-    return fresh
 
 
 def _ack_all(messages: list) -> None:

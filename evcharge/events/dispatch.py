@@ -1,9 +1,11 @@
 """Inbox-guarded delivery: the inbox row and the handler's effects commit together, or not at all."""
 
 import logging
+from uuid import UUID
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from evcharge.events import metrics
 from evcharge.events.envelope import EventEnvelope
@@ -37,18 +39,57 @@ def deliver(envelope: EventEnvelope, consumer: str, *, savepoint: bool = True) -
     return APPLIED
 
 
-def apply_fresh(items: list[tuple[EventEnvelope, str]]) -> None:
-    """Applies events no consumer has applied yet (the caller checked the inbox) in the caller's transaction:
-    their inbox rows in one INSERT, then each one's handlers. Raises what a handler raised, or IntegrityError
-    when one was applied meanwhile (a redelivery racing its first copy): the caller then applies them one by
-    one with `deliver`, which tells a duplicate from a failure."""
-    InboxMessage.objects.bulk_create(
-        [InboxMessage(consumer=consumer, event_id=envelope.id, type=envelope.type) for envelope, consumer in items]
-    )
-    for envelope, consumer in items:
+def apply_batch(items: list[tuple[EventEnvelope, str]]) -> list[int]:
+    """Applies a batch of (event, consumer) in the caller's transaction: the inbox rows of all in one statement,
+    then the handlers of each event no consumer had applied before (the first copy of each). Returns the
+    positions skipped as duplicates. Raises what a handler raised."""
+    fresh = _record_in_inbox(items)
+    duplicates = []
+    for position, (envelope, consumer) in enumerate(items):
+        key = (consumer, envelope.id)
+        if key not in fresh:
+            duplicates.append(position)
+            continue
+        fresh.discard(key)  # a second copy within the batch is a duplicate
         with consume_span(envelope, consumer):
             for handler in handlers_for(envelope.type, consumer):
                 handler(envelope)
+    return duplicates
+
+
+def _record_in_inbox(items: list[tuple[EventEnvelope, str]]) -> set[tuple[str, UUID]]:
+    """Inserts the inbox rows the inbox does not hold yet; returns their (consumer, event id). On PostgreSQL one
+    INSERT … ON CONFLICT DO NOTHING RETURNING: a copy being applied by another consumer right now waits for that
+    transaction and then counts as a duplicate."""
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO events_inboxmessage (consumer, event_id, type, received_at) "
+                "SELECT * FROM unnest(%s::varchar[], %s::uuid[], %s::varchar[], %s::timestamptz[]) "
+                "ON CONFLICT (consumer, event_id) DO NOTHING RETURNING consumer, event_id",
+                [
+                    [consumer for _, consumer in items],
+                    [envelope.id for envelope, _ in items],
+                    [envelope.type for envelope, _ in items],
+                    [now] * len(items),
+                ],
+            )
+            return {(consumer, event_id) for consumer, event_id in cursor.fetchall()}
+    wanted = {(consumer, envelope.id): envelope.type for envelope, consumer in items}
+    held = set(
+        InboxMessage.objects.filter(
+            consumer__in={consumer for consumer, _ in wanted}, event_id__in={event_id for _, event_id in wanted}
+        ).values_list("consumer", "event_id")
+    )
+    fresh = wanted.keys() - held
+    InboxMessage.objects.bulk_create(
+        [
+            InboxMessage(consumer=consumer, event_id=event_id, type=wanted[consumer, event_id], received_at=now)
+            for consumer, event_id in fresh
+        ]
+    )
+    return set(fresh)
 
 
 def deliver_with_retries(envelope: EventEnvelope, consumer: str) -> str:

@@ -13,6 +13,7 @@ from evcharge.contracts.identity import UserCreated
 from evcharge.events import publish
 from evcharge.events.models import DeadLetter, InboxMessage, OutboxMessage, QueueBinding
 from evcharge.events.retention import purge_handled
+from evcharge.events.topology import queue_name
 
 CONSUMER = "stuck_test"
 
@@ -157,3 +158,6 @@ def test_deliveries_are_applied_in_batches_and_a_failing_one_is_retried_alone(bu
     batches = (REGISTRY.get_sample_value("evcharge_events_consumer_batch_size_count") or 0) - batches_before
     sizes = (REGISTRY.get_sample_value("evcharge_events_consumer_batch_size_sum") or 0) - sizes_before
     assert sizes == 60 and batches < 60 / 2, f"{sizes} deliveries in {batches} batches"
+    bus.stop()  # a closed channel gives its unacknowledged deliveries back to the queue: there must be none
+    assert bus.queue_depth(queue_name(CONSUMER)) == 0
+    bus.start()
