@@ -39,6 +39,7 @@ from apps.billing.selectors import invoices_visible_to, ledger_cash_balance
 from evcharge.actor import Actor
 from evcharge.contracts import pricing
 from evcharge.contracts.billing import (
+    GatewayUnavailable,
     InvoiceGenerated,
     InvoiceUpdated,
     InvoiceVoided,
@@ -48,17 +49,13 @@ from evcharge.contracts.billing import (
 )
 from evcharge.contracts.pricing import PromotionRedemption, PromotionRefused, TariffSnapshot
 from evcharge.contracts.reservations import SessionCompleted, SessionStarted
-from evcharge.errors import BusinessRuleViolation, Conflict, DomainError, InvalidInput, NotFound
+from evcharge.errors import BusinessRuleViolation, Conflict, InvalidInput, NotFound
 from evcharge.events import publish
 from evcharge.events.codec import from_primitive, to_primitive
 from evcharge.money import MAX_AMOUNT
 
 logger = logging.getLogger("evcharge.billing")
 STAFF_LINE_POSITION = 100  # staff items come after the session's lines
-
-
-class GatewayUnavailable(DomainError):
-    status, title, type_slug = 502, "Payment gateway unavailable", "gateway-unavailable"
 
 
 def invoice_tariff(invoice: Invoice) -> TariffSnapshot:

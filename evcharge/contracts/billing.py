@@ -4,7 +4,7 @@ from typing import ClassVar, Protocol
 from uuid import UUID
 
 from evcharge.contracts._base import FacadeSlot, event_contract
-from evcharge.errors import BusinessRuleViolation, NotFound
+from evcharge.errors import BusinessRuleViolation, DomainError, NotFound
 
 
 @event_contract
@@ -138,11 +138,26 @@ class PaymentHold:
     invoice's final total when the session's invoice is generated and the rest is released."""
 
     hold_id: UUID
-    status: str  # authorized | captured | voided
+    status: str  # see HOLD_STATUSES: authorized | capturing | captured | partially_captured | voiding | voided | ...
     amount: int  # held, minor units of `currency`
     captured_amount: int
     currency: str
     card_label: str  # "Visa ending 4242"; the only card data kept besides the gateway's token
+    session_id: UUID | None = None  # set by hold_attach
+    promotion_code: str = ""  # the code given at attach (applied, if still valid, when the hold is captured)
+
+
+HOLD_STATUSES = (
+    "pending",  # the gateway was asked and has not answered (a timeout): reconciled by billing's sweep
+    "authorized",  # the amount is held on the card
+    "declined",  # the gateway declined the card: nothing held
+    "failed",  # the gateway failed (nothing held), or refused the capture
+    "capturing",  # the session's invoice is final: the capture is on its way to the gateway
+    "captured",  # the whole held amount was captured (any total above it charged to the same card)
+    "partially_captured",  # the invoice's total was captured, the rest released
+    "voiding",  # nothing to pay (or never used): the release is on its way to the gateway
+    "voided",  # released in full
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -169,11 +184,13 @@ class SessionReceipt:
     discount_amount: int
     total_amount: int
     paid_amount: int
-    payment_status: str  # none | authorized | captured | partially_captured | voided | succeeded | failed | refunded
-    promotion_code: str
+    payment_status: str  # none | pending | authorized | captured | partially_captured | voided | succeeded | failed
+    #                      | refunded
+    promotion_code: str  # the promotion applied to the invoice ("" when none)
     energy_wh: int
     started_at: datetime | None
     ended_at: datetime | None
+    hold: PaymentHold | None = None  # the card pre-authorisation that pays for the session, if any
 
 
 class PaymentDeclined(BusinessRuleViolation):
@@ -182,6 +199,12 @@ class PaymentDeclined(BusinessRuleViolation):
     def __init__(self, reason: str):
         super().__init__(f"The card was declined: {reason}.", code="card_declined")
         self.reason = reason
+
+
+class GatewayUnavailable(DomainError):
+    """The payment gateway failed or did not answer (a 502); nothing was decided, the call may be retried."""
+
+    status, title, type_slug = 502, "Payment gateway unavailable", "gateway-unavailable"
 
 
 class BillingFacade(Protocol):
@@ -196,12 +219,15 @@ class BillingFacade(Protocol):
 
     def hold_attach(self, *, hold_id: UUID, session_id: UUID, user_id: UUID, promotion_code: str = "") -> None:
         """Ties the hold to the session it pays for, in the caller's transaction. When the session's invoice
-        is generated billing applies the promotion code (if still valid), captures the final total (at most
-        the hold; the rest is charged to the same card) and releases the rest."""
+        is generated billing applies the promotion code (if still valid; a refused code is skipped), captures
+        the final total (at most the hold; the rest is charged to the same card) and releases the rest. The same
+        hold and session again changes nothing. Raises NotFound (unknown hold) or Conflict (the hold is not
+        `authorized`, or pays for another session, or the session already has a hold)."""
 
     def hold_void(self, *, hold_id: UUID, reason: str) -> None:
         """Releases a hold that will pay for nothing (the session could not start, or was cancelled before
-        the charger started). Idempotent; a captured hold is left as it is."""
+        the charger started). Idempotent; a captured hold is left as it is. Inside the caller's transaction the
+        gateway is called after commit. Raises NotFound for an unknown hold."""
 
     def session_receipt(self, session_id: UUID) -> SessionReceipt | None:
         """The session's invoice as a receipt, or None while billing has no invoice for it yet."""
