@@ -338,6 +338,7 @@ PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="") or ("apps.billing.gatew
 BILLING_HOLD_ESTIMATE_WH = env.int("BILLING_HOLD_ESTIMATE_WH", default=20000)
 BILLING_HOLD_ESTIMATE_MINUTES = env.int("BILLING_HOLD_ESTIMATE_MINUTES", default=60)
 BILLING_PENDING_PAYMENT_TIMEOUT_SECONDS = env.int("BILLING_PENDING_PAYMENT_TIMEOUT_SECONDS", default=300)
+BILLING_HOLD_UNUSED_MINUTES = env.int("BILLING_HOLD_UNUSED_MINUTES", default=30)
 
 # --- OCPP gateway (apps/chargepoints/gateway; `manage.py ocpp_gateway`) ---
 OCPP_HOST = env.str("OCPP_HOST", default="0.0.0.0")  # noqa: S104  (a server listening on every interface)

@@ -29,6 +29,8 @@ KNOWN_KEYS: dict[str, dict] = {
     "stations.defaults.max_power_kw": {"type": ["number", "null"], "exclusiveMinimum": 0, "maximum": 1000},
     "stations.defaults.rate_plan_id": {"type": ["string", "null"], "format": "uuid"},
     "stations.defaults.idle_grace_min": {"type": ["integer", "null"], "minimum": 0, "maximum": 1440},
+    # The card pre-authorisation of an ad-hoc session, minor units of the session's currency (billing).
+    "billing.adhoc_hold_amount": {"type": "integer", "minimum": 1, "maximum": 10**13},
 }
 
 

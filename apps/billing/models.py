@@ -157,12 +157,18 @@ class PaymentStatus(models.TextChoices):
     REFUNDED = "refunded", "Refunded"
 
 
+class PaymentKind(models.TextChoices):
+    CHARGE = "charge", "Charge (checkout, or the rest of a total above its hold)"
+    HOLD_CAPTURE = "hold_capture", "Capture of a card pre-authorisation"
+
+
 class Payment(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
     user_id = models.UUIDField(db_index=True)
     payment_method = models.ForeignKey(PaymentMethod, on_delete=models.PROTECT, null=True, blank=True)
     status = models.CharField(max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
+    kind = models.CharField(max_length=20, choices=PaymentKind.choices, default=PaymentKind.CHARGE)
     amount = models.BigIntegerField()
     currency = models.CharField(max_length=3)
     discount_amount = models.BigIntegerField(default=0)
@@ -182,14 +188,15 @@ class Payment(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            # At most one payment in flight and one that took the money, per invoice.
+            # At most one payment in flight per invoice, and one of each kind that took the money (a hold's
+            # capture, and a charge: a checkout, or the rest of a total above the hold).
             models.UniqueConstraint(
                 fields=["invoice"], condition=Q(status="pending"), name="billing_one_pending_payment_per_invoice"
             ),
             models.UniqueConstraint(
-                fields=["invoice"],
+                fields=["invoice", "kind"],
                 condition=Q(status__in=["succeeded", "refunded"]),
-                name="billing_one_captured_payment_per_invoice",
+                name="billing_one_captured_payment_per_invoice_kind",
             ),
             models.CheckConstraint(condition=Q(amount__gte=0), name="billing_payment_amount_non_negative"),
         ]
@@ -201,6 +208,98 @@ class Payment(models.Model):
     def gateway_idempotency_key(self) -> str:
         """Sent with its charge and used to ask for its status: committed before the gateway is called."""
         return str(self.id)
+
+
+class HoldStatus(models.TextChoices):
+    PENDING = "pending", "Pending (the gateway has not answered)"
+    AUTHORIZED = "authorized", "Authorized (held on the card)"
+    DECLINED = "declined", "Declined (nothing held)"
+    FAILED = "failed", "Failed (gateway error, or the capture refused)"
+    CAPTURING = "capturing", "Capturing (the invoice's total, on its way to the gateway)"
+    CAPTURED = "captured", "Captured (the whole hold)"
+    PARTIALLY_CAPTURED = "partially_captured", "Partially captured (the rest released)"
+    VOIDING = "voiding", "Voiding (the release on its way to the gateway)"
+    VOIDED = "voided", "Voided (released in full)"
+
+
+HOLD_SETTLING_STATUSES = (HoldStatus.CAPTURING, HoldStatus.VOIDING)
+HOLD_FINAL_STATUSES = (
+    HoldStatus.DECLINED,
+    HoldStatus.FAILED,
+    HoldStatus.CAPTURED,
+    HoldStatus.PARTIALLY_CAPTURED,
+    HoldStatus.VOIDED,
+)
+
+
+class PaymentHold(models.Model):
+    """A card pre-authorisation for one ad-hoc session: billing decides the amount (admin config
+    `billing.adhoc_hold_amount`), the gateway holds it; when the session's invoice is generated its total is
+    captured (at most the hold; a total above it is charged to the same card as a second payment) and the rest
+    released. Only the gateway's token of the card is kept, with its brand and last four digits."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    idempotency_key = models.CharField(max_length=255, unique=True, help_text="the caller's key for the authorize")
+    status = models.CharField(max_length=20, choices=HoldStatus.choices, default=HoldStatus.PENDING)
+    gateway = models.CharField(max_length=100)
+    authorization_reference = models.CharField(max_length=255, blank=True)
+    card_token = models.CharField(max_length=255, help_text="the gateway's token; never card data")
+    card_brand = models.CharField(max_length=30, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
+    amount = models.BigIntegerField(help_text="held, minor units")
+    captured_amount = models.BigIntegerField(default=0)
+    currency = models.CharField(max_length=3)
+    failure_reason = models.CharField(max_length=500, blank=True)
+    authorize_attempts = models.PositiveSmallIntegerField(
+        default=1, help_text="a gateway error (nothing held) may be retried with the same key: a fresh attempt"
+    )
+
+    session_id = models.UUIDField(null=True, blank=True, unique=True)
+    user_id = models.UUIDField(null=True, blank=True, db_index=True)
+    operator_id = models.UUIDField(null=True, blank=True, db_index=True, help_text="known once the session started")
+    invoice = models.OneToOneField(
+        Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="payment_hold"
+    )
+    payment = models.OneToOneField(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="hold", help_text="its capture"
+    )
+    promotion_code = models.CharField(max_length=64, blank=True, help_text="given at attach; applied at capture")
+    promotion_refusal = models.CharField(max_length=300, blank=True, help_text="why the code was skipped")
+    void_reason = models.CharField(max_length=300, blank=True)
+    locked_until = models.DateTimeField(
+        null=True, blank=True, help_text="a worker is talking to the gateway about this hold until then"
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    authorized_at = models.DateTimeField(null=True, blank=True)
+    attached_at = models.DateTimeField(null=True, blank=True)
+    captured_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"], name="billing_hold_status_created")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0) & Q(captured_amount__gte=0) & Q(captured_amount__lte=models.F("amount")),
+                name="billing_hold_captured_within_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Hold {self.id} ({self.status}, {self.amount} {self.currency})"
+
+    @property
+    def card_label(self) -> str:
+        return f"{(self.card_brand or 'card').title()} ending {self.card_last4}"
+
+    @property
+    def released_amount(self) -> int:
+        """What went back to the card: the rest after a capture, all of it after a void."""
+        if self.status in (HoldStatus.CAPTURED, HoldStatus.PARTIALLY_CAPTURED):
+            return self.amount - self.captured_amount
+        return self.amount if self.status == HoldStatus.VOIDED else 0
 
 
 class LedgerAccount(models.TextChoices):
