@@ -1,7 +1,7 @@
 from uuid import UUID
 
-from apps.billing import selectors
-from evcharge.contracts.billing import InvoiceSummary
+from apps.billing import selectors, services
+from evcharge.contracts.billing import InvoiceSummary, PaymentHold, SessionReceipt
 
 
 class BillingFacadeImpl:
@@ -9,3 +9,16 @@ class BillingFacadeImpl:
 
     def invoice_for_discount(self, invoice_id: UUID) -> InvoiceSummary:
         return selectors.invoice_summary(invoice_id)
+
+    def hold_authorize(self, *, card_token: str, currency: str, idempotency_key: str) -> PaymentHold:
+        hold = services.hold_authorize(card_token=card_token, currency=currency, idempotency_key=idempotency_key)
+        return selectors.hold_view(hold)
+
+    def hold_attach(self, *, hold_id: UUID, session_id: UUID, user_id: UUID, promotion_code: str = "") -> None:
+        services.hold_attach(hold_id=hold_id, session_id=session_id, user_id=user_id, promotion_code=promotion_code)
+
+    def hold_void(self, *, hold_id: UUID, reason: str) -> None:
+        services.hold_void(hold_id=hold_id, reason=reason)
+
+    def session_receipt(self, session_id: UUID) -> SessionReceipt | None:
+        return selectors.session_receipt(session_id)

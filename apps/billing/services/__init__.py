@@ -1,4 +1,5 @@
-"""Billing's use cases: invoices from session events, staff items, payment methods, checkout, void and refund."""
+"""Billing's use cases: invoices from session events, staff items, payment methods, checkout, void and refund.
+Card pre-authorisations of ad-hoc sessions (holds) are in `holds`, re-exported here."""
 
 import logging
 import uuid
@@ -71,7 +72,7 @@ def invoice_open_for_session(*, started: SessionStarted) -> Invoice:
     invoice = Invoice.objects.select_for_update().filter(session_id=started.session_id).first()
     if invoice is not None:  # session.completed.v1 arrived first, or a replay
         return invoice
-    return Invoice.objects.create(
+    invoice = Invoice.objects.create(
         session_id=started.session_id,
         user_id=started.user_id,
         operator_id=started.operator_id,
@@ -89,6 +90,8 @@ def invoice_open_for_session(*, started: SessionStarted) -> Invoice:
             estimated_minutes=settings.BILLING_HOLD_ESTIMATE_MINUTES,
         ),
     )
+    holds.hold_link_to_invoice(invoice=invoice)
+    return invoice
 
 
 @transaction.atomic
@@ -167,6 +170,7 @@ def _finalize(invoice: Invoice) -> None:
     invoice.save()
     publish(InvoiceGenerated(**_invoice_money(invoice), energy_wh=invoice.energy_wh or 0))
     _invoice_updated(invoice, reason="finalized")
+    holds.hold_capture_begin(invoice=invoice)  # a session paid by a card pre-authorisation: its capture
 
 
 def _invoice_money(invoice: Invoice) -> dict:
@@ -434,20 +438,26 @@ def _checkout_begin(
     method = PaymentMethod.objects.filter(id=payment_method_id, user_id=by.user_id, deleted_at__isnull=True).first()
     if method is None:
         raise InvalidInput("No such payment method.", errors={"payment_method_id": ["No such payment method."]})
+    paid = ledger_cash_balance(invoice.id)  # a hold's capture may have paid part of it
+    if paid and promotion_code:
+        raise BusinessRuleViolation(
+            "Part of this invoice is paid already; a promotion can no longer be applied.", code="promotion_refused"
+        )
 
-    redemption = _apply_promotion(invoice=invoice, code=promotion_code)
+    redemption = None if paid else _apply_promotion(invoice=invoice, code=promotion_code)
+    due = max(0, invoice.total_amount - paid)
 
     gateway = get_gateway()
     payment = Payment.objects.create(
         invoice=invoice,
         user_id=invoice.user_id,
         payment_method=method,
-        amount=invoice.total_amount,
+        amount=due,
         currency=invoice.currency,
-        discount_amount=invoice.discount_amount,
+        discount_amount=0 if paid else invoice.discount_amount,
         promotion_code=redemption.code if redemption else "",
         redemption_id=redemption.redemption_id if redemption else None,
-        gateway=gateway.name if invoice.total_amount else "",
+        gateway=gateway.name if due else "",
         checkout_key=request_key or "",
     )
     if payment.amount == 0:  # nothing to charge (e.g. fully discounted): paid at once
@@ -532,9 +542,10 @@ def _payment_succeeded(*, invoice: Invoice, payment: Payment, reference: str) ->
             amount=payment.amount,
             description=f"charge {reference}",
         )
-    invoice.status = InvoiceStatus.PAID
-    invoice.paid_at = now
-    invoice.save(update_fields=["status", "paid_at", "updated_at"])
+    if ledger_cash_balance(invoice.id) >= invoice.total_amount:  # else the rest is still to be charged
+        invoice.status = InvoiceStatus.PAID
+        invoice.paid_at = now
+        invoice.save(update_fields=["status", "paid_at", "updated_at"])
     publish(
         PaymentSucceeded(
             payment_id=payment.id,
@@ -635,6 +646,8 @@ def _void(*, invoice: Invoice, reason: str) -> None:
         raise Conflict(f"A {invoice.status} invoice cannot be voided; refund a paid one instead.")
     if invoice.payments.filter(status=PaymentStatus.PENDING).exists():
         raise Conflict("A payment of this invoice is in progress; it cannot be voided now.")
+    if ledger_cash_balance(invoice.id):
+        raise Conflict("Part of this invoice is paid; refund it instead.", code="partly_paid")
     invoice.status = InvoiceStatus.VOID
     invoice.status_reason = reason
     invoice.closed_at = timezone.now()
@@ -643,16 +656,37 @@ def _void(*, invoice: Invoice, reason: str) -> None:
         pricing.facade().release_promotions_for_invoice(invoice_id=invoice.id)
     publish(InvoiceVoided(invoice_id=invoice.id, session_id=invoice.session_id, user_id=invoice.user_id, reason=reason))
     _invoice_updated(invoice, reason="void")
+    holds.hold_release_for_invoice(invoice=invoice, reason=reason)  # its card pre-authorisation, if any
 
 
 def _refund(*, invoice: Invoice, reason: str) -> None:
-    """Refunds the captured payment in full through the gateway. The gateway is called while the invoice's
-    row is locked: refunds are rare staff actions, and the lock makes a double refund impossible."""
+    """Refunds every captured payment in full through the gateway (one, or a hold's capture and the charge of
+    the rest of a total above it; a partly paid invoice too). The gateway is called while the invoice's row is
+    locked: refunds are rare staff actions, and the lock makes a double refund impossible; each refund is keyed
+    to its payment, so a retry after a failure half-way never refunds twice."""
     if invoice.status == InvoiceStatus.REFUNDED:
         return
-    if invoice.status != InvoiceStatus.PAID:
+    payments = list(
+        Payment.objects.select_for_update()
+        .filter(invoice=invoice, status=PaymentStatus.SUCCEEDED)
+        .order_by("created_at")
+    )
+    partly_paid = invoice.status == InvoiceStatus.OPEN and any(payment.amount for payment in payments)
+    if invoice.status != InvoiceStatus.PAID and not partly_paid:
         raise Conflict(f"Only a paid invoice can be refunded; this one is {invoice.status}.")
-    payment = Payment.objects.select_for_update().get(invoice=invoice, status=PaymentStatus.SUCCEEDED)
+    if partly_paid and invoice.payments.filter(status=PaymentStatus.PENDING).exists():
+        raise Conflict("A payment of this invoice is in progress; it cannot be refunded now.")
+    now = timezone.now()
+    for payment in payments:
+        _refund_payment(invoice=invoice, payment=payment, reason=reason, at=now)
+    invoice.status = InvoiceStatus.REFUNDED
+    invoice.status_reason = reason
+    invoice.closed_at = now
+    invoice.save()
+    _invoice_updated(invoice, reason="refund")
+
+
+def _refund_payment(*, invoice: Invoice, payment: Payment, reason: str, at) -> None:
     if payment.amount:
         try:
             result = get_gateway().refund(
@@ -679,14 +713,9 @@ def _refund(*, invoice: Invoice, reason: str) -> None:
             amount=payment.amount,
             description=f"refund {result.reference}: {reason}",
         )
-    now = timezone.now()
     payment.status = PaymentStatus.REFUNDED
-    payment.refunded_at = now
+    payment.refunded_at = at
     payment.save()
-    invoice.status = InvoiceStatus.REFUNDED
-    invoice.status_reason = reason
-    invoice.closed_at = now
-    invoice.save()
     publish(
         PaymentRefunded(
             payment_id=payment.id,
@@ -699,4 +728,16 @@ def _refund(*, invoice: Invoice, reason: str) -> None:
             reason=reason,
         )
     )
-    _invoice_updated(invoice, reason="refund")
+
+
+from apps.billing.services import holds  # noqa: E402  (uses the functions above)
+from apps.billing.services.holds import (  # noqa: E402, F401  (re-exported: the use cases of holds)
+    HoldInTransaction,
+    adhoc_hold_amount,
+    hold_attach,
+    hold_authorize,
+    hold_settle,
+    hold_unused_after,
+    hold_void,
+    holds_sweep,
+)
