@@ -5,12 +5,16 @@ from rest_framework import serializers
 
 from apps.billing.models import (
     STAFF_LINE_KINDS,
+    HoldStatus,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
     LineKind,
     Payment,
+    PaymentHold,
+    PaymentKind,
     PaymentMethod,
+    PaymentStatus,
 )
 from evcharge.api.fields import AmountField
 from evcharge.money import MAX_AMOUNT
@@ -39,6 +43,18 @@ class PaymentOut(serializers.ModelSerializer):
     invoice_id = serializers.UUIDField(read_only=True)
     payment_method_id = serializers.UUIDField(read_only=True, allow_null=True)
     failure_reason = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(
+        choices=PaymentStatus.choices,
+        read_only=True,
+        help_text="pending: sent to the gateway, its answer not known yet (settled by reconciliation); succeeded: "
+        "the money was taken; failed: declined or a gateway error, nothing taken; refunded: taken, then given back.",
+    )
+    kind = serializers.ChoiceField(
+        choices=PaymentKind.choices,
+        read_only=True,
+        help_text="charge: a checkout, or the rest of a total above a hold; hold_capture: the capture of the "
+        "session's card pre-authorisation (see the invoice's `hold`).",
+    )
 
     class Meta:
         model = Payment
@@ -46,6 +62,7 @@ class PaymentOut(serializers.ModelSerializer):
             "id",
             "invoice_id",
             "status",
+            "kind",
             "amount",
             "discount_amount",
             "currency",
@@ -61,10 +78,54 @@ class PaymentOut(serializers.ModelSerializer):
         return payment.failure_reason or None
 
 
+class HoldOut(serializers.ModelSerializer):
+    status = serializers.ChoiceField(
+        choices=HoldStatus.choices,
+        read_only=True,
+        help_text="pending (the gateway has not answered), authorized (held), declined, failed, capturing, "
+        "captured (the whole hold), partially_captured (the total captured, the rest released), voiding, voided "
+        "(released in full).",
+    )
+    card_label = serializers.CharField(read_only=True, help_text='"Visa ending 4242"; no other card data is kept')
+    released_amount = serializers.IntegerField(read_only=True, help_text="what went back to the card")
+    invoice_id = serializers.UUIDField(read_only=True, allow_null=True)
+    payment_id = serializers.UUIDField(read_only=True, allow_null=True, help_text="the payment of its capture")
+    failure_reason = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PaymentHold
+        fields = [
+            "id",
+            "status",
+            "amount",
+            "captured_amount",
+            "released_amount",
+            "currency",
+            "card_label",
+            "session_id",
+            "invoice_id",
+            "payment_id",
+            "promotion_code",
+            "promotion_refusal",
+            "failure_reason",
+            "void_reason",
+            "created_at",
+            "authorized_at",
+            "captured_at",
+            "voided_at",
+        ]
+
+    def get_failure_reason(self, hold) -> str | None:
+        return hold.failure_reason or None
+
+
 class InvoiceOut(serializers.ModelSerializer):
     lines = LineOut(many=True, read_only=True)
     discounts = serializers.SerializerMethodField()
     payments = PaymentOut(many=True, read_only=True)
+    hold = serializers.SerializerMethodField(
+        help_text="The card pre-authorisation paying for the session (an ad-hoc start), or null."
+    )
 
     class Meta:
         model = Invoice
@@ -91,12 +152,21 @@ class InvoiceOut(serializers.ModelSerializer):
             "status_reason",
             "created_at",
             "payments",
+            "hold",
         ]
 
     @extend_schema_field(DiscountOut(many=True))
     def get_discounts(self, invoice) -> list[dict]:
         discounts = [line for line in invoice.lines.all() if line.kind == LineKind.DISCOUNT]
         return DiscountOut(discounts, many=True).data
+
+    @extend_schema_field(HoldOut(allow_null=True))
+    def get_hold(self, invoice) -> dict | None:
+        try:
+            hold = invoice.payment_hold
+        except PaymentHold.DoesNotExist:
+            return None
+        return HoldOut(hold).data
 
 
 class PaymentMethodOut(serializers.ModelSerializer):
@@ -133,6 +203,10 @@ InvoiceFilter = type(
         "to": serializers.DateTimeField(required=False, help_text="sessions started before"),
     },
 )
+
+
+class HoldFilter(serializers.Serializer):
+    status = serializers.ChoiceField(choices=HoldStatus.choices, required=False)
 
 
 class LineIn(serializers.Serializer):

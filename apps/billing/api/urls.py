@@ -19,6 +19,8 @@ urlpatterns = [
     path("billing/invoices/<uuid:invoice_id>/checkout", views.InvoiceCheckoutApi.as_view(), name="billing-checkout"),
     path("billing/invoices/<uuid:invoice_id>/status", views.InvoiceStatusApi.as_view(), name="billing-status"),
     path("billing/payments/<uuid:payment_id>", views.PaymentDetailApi.as_view(), name="billing-payment"),
+    path("billing/holds", views.HoldListApi.as_view(), name="billing-holds"),
+    path("billing/holds/<uuid:hold_id>", views.HoldDetailApi.as_view(), name="billing-hold"),
     path("billing/payment-methods", views.PaymentMethodListCreateApi.as_view(), name="billing-payment-methods"),
     path(
         "billing/payment-methods/<uuid:payment_method_id>",

@@ -225,3 +225,31 @@ class PaymentMethodDeleteApi(APIView):
     def delete(self, request, payment_method_id):
         services.payment_method_remove(payment_method_id=payment_method_id, by=actor(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class HoldListApi(APIView):
+    """Card pre-authorisations of ad-hoc sessions, newest first: a driver's own, an operator's stations' (known
+    once the session started), all for an admin. `?status=` filters."""
+
+    permission_classes = [IsAnyUser]
+
+    @extend_schema(
+        parameters=[s.HoldFilter, OpenApiParameter("limit", int), OpenApiParameter("offset", int)],
+        responses=s.HoldOut(many=True),
+        tags=TAGS,
+    )
+    def get(self, request):
+        filters = s.HoldFilter(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        holds = selectors.hold_list(by=actor(request), status=filters.validated_data.get("status"))
+        return _paginated(self, request, holds, s.HoldOut)
+
+
+class HoldDetailApi(APIView):
+    """A card pre-authorisation: how much is held, captured and released (its driver, the operator, admin)."""
+
+    permission_classes = [IsAnyUser]
+
+    @extend_schema(responses=s.HoldOut, tags=TAGS)
+    def get(self, request, hold_id):
+        return Response(s.HoldOut(selectors.hold_get(hold_id=hold_id, by=actor(request))).data)
