@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.billing import services
-from apps.billing.gateways import GatewayTimeout, TestGateway
+from apps.billing.gateways import GatewayError, GatewayTimeout, TestGateway
 from apps.billing.models import Invoice, Payment, PaymentHold
 from apps.billing.selectors import ledger_cash_balance
 from apps.pricing.models import Promotion, Redemption
@@ -236,6 +236,22 @@ def test_a_total_above_the_hold_captures_it_all_and_charges_the_rest_to_the_same
     assert billing.facade().session_receipt(invoice.session_id).payment_status == "captured"
 
 
+def test_a_rest_the_card_declines_leaves_the_invoice_open_with_the_hold_captured(
+    ad_hoc, invoice_of, hold_amount, outbox
+):
+    hold_amount(500)
+    hold = authorize()
+    TestGateway.fail_next("charge", GatewayError("the gateway is down"))
+    invoice = invoice_of(ad_hoc(hold).session_id)
+    assert invoice.status == "open" and ledger_cash_balance(invoice.id) == 500
+    stored = row(hold)
+    assert stored.status == "captured" and stored.failure_reason.startswith("the rest (128) was not charged")
+    assert len(outbox("payment.failed.v1")) == 1
+    assert services.holds_sweep(unused_after=timedelta(minutes=30)) == 0  # not retried by the sweep
+    assert TestGateway.calls("charge") == []
+    assert billing.facade().session_receipt(invoice.session_id).paid_amount == 500
+
+
 def test_a_refund_of_an_invoice_paid_by_a_hold_and_a_charge_gives_back_both(
     ad_hoc, invoice_of, hold_amount, operator_client
 ):
@@ -436,6 +452,20 @@ def test_a_hold_cannot_pay_a_session_already_paid_and_one_left_over_is_released(
     Invoice.objects.filter(session_id=started.session_id).update(status="paid")
     assert services.holds_sweep(unused_after=timedelta(minutes=30)) == 1
     assert (row(hold).status, row(hold).void_reason) == ("voided", "unused: its session's invoice is paid")
+
+
+def test_a_capture_a_checkouts_payment_was_in_the_way_of_is_begun_by_the_sweep(sessions, ad_hoc, invoice_of):
+    hold = authorize()
+    started = ad_hoc(hold, complete=False)
+    invoice = invoice_of(started.session_id)
+    in_flight = Payment.objects.create(invoice=invoice, user_id=invoice.user_id, amount=TOTAL, currency="EUR")
+    sessions.publish(sessions.completed(started))
+    assert row(hold).status == "authorized" and TestGateway.calls("capture") == []
+    Payment.objects.filter(id=in_flight.id).update(status="failed")  # the checkout was declined
+    Invoice.objects.filter(id=invoice.id).update(finalized_at=timezone.now() - timedelta(minutes=5))
+    assert services.holds_sweep(unused_after=timedelta(minutes=30)) == 1
+    assert invoice_of(started.session_id).status == "paid"
+    assert (row(hold).status, TestGateway.calls("capture")[0].amount) == ("partially_captured", TOTAL)
 
 
 def test_the_sweep_runs_on_beat():

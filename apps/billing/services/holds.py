@@ -436,9 +436,14 @@ def _charge_the_rest(hold: PaymentHold) -> None:
                 checkout_key=rest_key,
             )
     if earlier is None:
-        core._charge_and_settle(payment=payment, token=hold.card_token)
+        _, payment = core._charge_and_settle(payment=payment, token=hold.card_token)
     elif earlier.status == PaymentStatus.PENDING:  # a crash or a timeout: ask the gateway, charge if it never got it
-        core._settle_from_gateway_status(payment=earlier, token=hold.card_token, charge_if_not_found=True)
+        _, payment = core._settle_from_gateway_status(payment=earlier, token=hold.card_token, charge_if_not_found=True)
+    else:
+        return
+    if payment.status == PaymentStatus.FAILED:  # the invoice stays open for the rest: staff follow it up
+        reason = f"the rest ({payment.amount}) was not charged: {payment.failure_reason}"[:500]
+        PaymentHold.objects.filter(id=hold.id).update(failure_reason=reason, updated_at=timezone.now())
 
 
 # --- the sweep --------------------------------------------------------------------------------------
@@ -446,8 +451,10 @@ def _charge_the_rest(hold: PaymentHold) -> None:
 
 def holds_sweep(*, unused_after: timedelta, limit: int = 100) -> int:
     """Beat: asks the gateway again about authorisations it never answered; releases holds that pay for nothing
-    after `unused_after` (never attached to a session, or attached to one billing never heard start: its start
-    failed); settles captures and voids a crash or a timeout left half-way. Returns how many holds it settled."""
+    (never attached to a session within `unused_after`, or attached to one billing never heard start: its start
+    failed; or their invoice was paid otherwise or voided); begins the capture a payment in flight was in the way
+    of; settles captures, voids and the charge of the rest that a crash or a timeout left half-way. Returns how
+    many holds it settled."""
     now = timezone.now()
     settled = 0
     for hold in PaymentHold.objects.filter(status=HoldStatus.PENDING, updated_at__lt=now - LEASE)[:limit]:
@@ -477,9 +484,16 @@ def holds_sweep(*, unused_after: timedelta, limit: int = 100) -> int:
             hold.status = HoldStatus.VOIDING
             hold.void_reason = f"unused: {what}"
             hold.save()
+    waiting = PaymentHold.objects.filter(
+        status=HoldStatus.AUTHORIZED, invoice__status=InvoiceStatus.OPEN, invoice__finalized_at__lt=now - LEASE
+    )
+    for hold_id, invoice_id in waiting.values_list("id", "invoice_id")[:limit]:  # a checkout's payment was in the way
+        with transaction.atomic():
+            hold_capture_begin(invoice=Invoice.objects.select_for_update().get(id=invoice_id))
+        settled += PaymentHold.objects.filter(id=hold_id).exclude(status=HoldStatus.AUTHORIZED).exists()
     stale = PaymentHold.objects.filter(
         Q(status__in=[HoldStatus.CAPTURING, HoldStatus.VOIDING])
-        | Q(status=HoldStatus.CAPTURED, invoice__status=InvoiceStatus.OPEN),
+        | Q(status=HoldStatus.CAPTURED, invoice__status=InvoiceStatus.OPEN, failure_reason=""),
         Q(locked_until__isnull=True) | Q(locked_until__lt=now),
     )
     for hold_id in stale.values_list("id", flat=True)[:limit]:
