@@ -1,7 +1,8 @@
 from uuid import UUID
 
 from apps.billing import selectors, services
-from evcharge.contracts.billing import InvoiceSummary, PaymentHold, SessionReceipt
+from apps.billing.models import PaymentMethod
+from evcharge.contracts.billing import InvoiceSummary, PaymentHold, SavedCard, SessionReceipt
 
 
 class BillingFacadeImpl:
@@ -22,3 +23,9 @@ class BillingFacadeImpl:
 
     def session_receipt(self, session_id: UUID) -> SessionReceipt | None:
         return selectors.session_receipt(session_id)
+
+    def saved_card(self, user_id: UUID) -> SavedCard | None:
+        method = PaymentMethod.objects.filter(user_id=user_id, deleted_at__isnull=True).order_by("-created_at").first()
+        if method is None:
+            return None
+        return SavedCard(payment_method_id=method.id, token=method.token, label=method.shown_label)

@@ -29,5 +29,8 @@ class IdentityFacadeImpl:
             return IdTagInfo(status="Expired", user_id=tag.user_id, expires_at=tag.expires_at)
         return IdTagInfo(status="Accepted", user_id=tag.user_id, expires_at=tag.expires_at)
 
+    def guest_driver_create(self) -> UUID:
+        return services.guest_driver_create().id
+
     def id_tag_for_user(self, user_id: UUID) -> str:
         return services.id_tag_for_user(user_id=user_id).tag

@@ -53,6 +53,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     operator = models.ForeignKey(Operator, null=True, blank=True, on_delete=models.PROTECT, related_name="staff")
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May log into the Django admin.")
+    is_guest = models.BooleanField(
+        default=False, help_text="Made for one guest checkout from a QR code: no password, cannot sign in."
+    )
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()

@@ -1,4 +1,5 @@
 import secrets
+import uuid
 from uuid import UUID
 
 from django.contrib.auth.password_validation import validate_password
@@ -30,6 +31,14 @@ def user_register(*, email: str, password: str, name: str = "") -> User:
         raise InvalidInput(
             "This email is already registered.", errors={"email": ["This email is already registered."]}
         ) from exc
+    publish(UserCreated(user_id=user.id, role=user.role))
+    return user
+
+
+@transaction.atomic
+def guest_driver_create() -> User:
+    """A driver identity for one guest checkout: an address of the reserved .invalid domain, no usable password."""
+    user = User.objects.create_user(email=f"guest-{uuid.uuid4().hex}@guest.invalid", password=None, is_guest=True)
     publish(UserCreated(user_id=user.id, role=user.role))
     return user
 

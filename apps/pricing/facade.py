@@ -4,7 +4,7 @@ from uuid import UUID
 from django.conf import settings
 from django.utils import timezone
 
-from apps.pricing import selectors, services
+from apps.pricing import arithmetic, selectors, services
 from evcharge.contracts.pricing import (
     PromotionEvaluation,
     PromotionRedemption,
@@ -17,6 +17,13 @@ from evcharge.errors import InvalidInput
 
 class PricingFacadeImpl:
     """In-process implementation of evcharge.contracts.pricing.PricingFacade."""
+
+    def running_cost(self, *, tariff: TariffSnapshot, energy_wh: int, duration_s: int) -> int:
+        return (
+            arithmetic.energy_amount(energy_wh=max(0, energy_wh), energy_price_per_kwh=tariff.energy_price_per_kwh)
+            + arithmetic.time_amount(duration_s=max(0, duration_s), time_price_per_min=tariff.time_price_per_min)
+            + tariff.session_fee
+        )
 
     def quote(self, *, station_id: UUID, connector_type: str, energy_wh: int) -> Quote:
         if connector_type not in CONNECTOR_TYPES:

@@ -6,8 +6,10 @@ from django.db.models.functions import Coalesce
 
 from apps.reservations.models import ChargingSession, Connector, Reservation, StationSettings
 from evcharge.actor import Actor
-from evcharge.contracts import telemetry
+from evcharge.contracts import pricing, telemetry
+from evcharge.contracts.pricing import TariffSnapshot
 from evcharge.contracts.telemetry import MeterReading
+from evcharge.events.codec import from_primitive
 
 
 def connector_get(connector_id: UUID) -> Connector | None:
@@ -196,3 +198,27 @@ def station_names() -> list[tuple[UUID, str]]:
 
 def operator_ids() -> list[UUID]:
     return list(Connector.objects.order_by("operator_id").values_list("operator_id", flat=True).distinct())
+
+
+def session_energy_so_far(session: ChargingSession) -> int | None:
+    """The billed energy once completed (None while the charger's reading is awaited), the latest reading's while
+    active."""
+    if session.status == ChargingSession.Status.ACTIVE:
+        return session_live_energy_wh(session)
+    return session.energy_wh
+
+
+def session_cost_so_far(session: ChargingSession, *, now: datetime) -> int | None:
+    """Energy, time and session fee so far at the session's tariff (pricing's arithmetic); None when pending or
+    cancelled, when a completed session's energy is not known yet, or when no pricing is wired in."""
+    energy_wh = session_energy_so_far(session)
+    if session.status not in (ChargingSession.Status.ACTIVE, ChargingSession.Status.COMPLETED):
+        return None
+    if (session.status == ChargingSession.Status.COMPLETED and energy_wh is None) or not pricing.registered():
+        return None
+    ended = session.ended_at or now
+    return pricing.facade().running_cost(
+        tariff=from_primitive(TariffSnapshot, session.tariff),
+        energy_wh=energy_wh or 0,
+        duration_s=max(0, int((ended - session.started_at).total_seconds())),
+    )

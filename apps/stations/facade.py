@@ -23,6 +23,7 @@ def connector_view(connector: Connector) -> ConnectorView:
         station_enabled=station.enabled,
         reservable=station.reservable,
         ocpp_status=connector.status,
+        station_address=station.address,
     )
 
 

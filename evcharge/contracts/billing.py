@@ -193,6 +193,15 @@ class SessionReceipt:
     hold: PaymentHold | None = None  # the card pre-authorisation that pays for the session, if any
 
 
+@dataclass(frozen=True, kw_only=True)
+class SavedCard:
+    """A driver's saved card: the gateway's token (never card data) and how the driver knows it."""
+
+    payment_method_id: UUID
+    token: str
+    label: str
+
+
 class PaymentDeclined(BusinessRuleViolation):
     """The gateway declined the card (a 422 with code `card_declined` and the gateway's reason)."""
 
@@ -228,6 +237,9 @@ class BillingFacade(Protocol):
         """Releases a hold that will pay for nothing (the session could not start, or was cancelled before
         the charger started). Idempotent; a captured hold is left as it is. Inside the caller's transaction the
         gateway is called after commit. Raises NotFound for an unknown hold."""
+
+    def saved_card(self, user_id: UUID) -> SavedCard | None:
+        """The driver's most recently saved card that is not removed; None when they have none."""
 
     def session_receipt(self, session_id: UUID) -> SessionReceipt | None:
         """The session's invoice as a receipt, or None while billing has no invoice for it yet."""

@@ -37,6 +37,10 @@ class IdentityFacade(Protocol):
     def authorize_id_tag(self, id_tag: str) -> IdTagInfo:
         """What an RFID tag (or a platform-issued tag) stands for; unknown tags are Invalid."""
 
+    def guest_driver_create(self) -> UUID:
+        """A new driver identity for one guest checkout: no password, no e-mail of anyone's (the receipt address
+        stays with the caller), never the account of whoever owns the address the guest typed."""
+
     def id_tag_for_user(self, user_id: UUID) -> str:
         """The user's tag for remote starts: their first active tag, else a platform-issued one (created on
         first use, inside the caller's transaction)."""

@@ -85,6 +85,10 @@ class PricingFacade(Protocol):
         """Raises evcharge.errors.InvalidInput (unknown station, connector type absent, bad energy)
         or NoApplicableTariff (a LookupError) when no rate plan applies."""
 
+    def running_cost(self, *, tariff: TariffSnapshot, energy_wh: int, duration_s: int) -> int:
+        """What a session has cost so far at this tariff (energy, time, session fee; no idle fee), in minor units:
+        the same arithmetic as the invoice's lines."""
+
     def tariff_snapshot(self, *, station_id: UUID, connector_type: str, at: datetime) -> TariffSnapshot:
         """The tariff a session starting at `at` would be billed at.
         Raises NoApplicableTariff (a LookupError) when the station is unknown or nothing applies."""

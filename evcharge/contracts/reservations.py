@@ -126,8 +126,45 @@ class ChargerStartResult:
     "connector_unknown". Empty when a session started or was linked."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class SessionLive:
+    """A session as its driver sees it while it runs and after: the same figures as GET /api/v1/sessions/{id}."""
+
+    session_id: UUID
+    user_id: UUID
+    connector_id: UUID
+    station_id: UUID
+    status: str  # pending | active | completed | cancelled
+    energy_status: str  # running | metered | awaiting_meter | settled
+    started_at: datetime
+    ended_at: datetime | None
+    energy_wh: int | None
+    """Energy so far (the charger's latest reading) while active; the billed energy once completed."""
+    cost_so_far: int | None
+    """Minor units of the tariff's currency: energy, time and session fee so far (idle fees are on the invoice)."""
+    tariff: TariffSnapshot
+    cancel_reason: str = ""
+    stop_requested: bool = False
+    """A remote stop went to the charger; the session completes on its StopTransaction."""
+
+
 class ReservationsFacade(Protocol):
-    """What the OCPP gateway (chargepoints) asks of sessions. Each call runs in the caller's transaction."""
+    """What the OCPP gateway (chargepoints) and the driver's web pages (driverweb) ask of sessions. Each call runs
+    in the caller's transaction."""
+
+    def session_start_for(self, *, user_id: UUID, connector_id: UUID) -> SessionLive:
+        """Starts a session for the driver as POST /api/v1/sessions does (every rule alike: connector busy, driver
+        busy, station disabled, charger offline; a remote start on an OCPP charger, then `pending`). Raises the
+        same Conflict/NotFound/BusinessRuleViolation errors the API answers with."""
+
+    def session_live(self, session_id: UUID) -> SessionLive | None: ...
+
+    def session_stop_for(self, *, session_id: UUID, user_id: UUID) -> SessionLive:
+        """Stops the driver's session as POST /api/v1/sessions/{id}/stop does with an empty body (no meter
+        value: the energy is the charger's). Raises NotFound for a session of someone else."""
+
+    def sessions_of(self, user_id: UUID, *, limit: int = 50) -> list[SessionLive]:
+        """The driver's sessions, newest first."""
 
     def session_start_from_charger(self, start: ChargerStart) -> ChargerStartResult:
         """Links the charger's transaction to the user's pending remote-start session on that connector (one

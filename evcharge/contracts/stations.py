@@ -121,6 +121,7 @@ class ConnectorView:
     """The station's `reservable` setting (station.config.updated.v1)."""
     ocpp_status: str = ""
     """The connector's own OCPP status, whatever the station's `enabled` flag says."""
+    station_address: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

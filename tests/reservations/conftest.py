@@ -54,6 +54,11 @@ class FakePricing:
             raise self.error
         return self.tariff
 
+    def running_cost(self, *, tariff, energy_wh, duration_s):
+        from apps.pricing.facade import PricingFacadeImpl
+
+        return PricingFacadeImpl().running_cost(tariff=tariff, energy_wh=energy_wh, duration_s=duration_s)
+
 
 @pytest.fixture(autouse=True)
 def fake_pricing(monkeypatch) -> FakePricing:

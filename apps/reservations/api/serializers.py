@@ -1,3 +1,4 @@
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -128,6 +129,10 @@ class TariffOut(serializers.Serializer):
 
 class SessionOut(serializers.ModelSerializer):
     tariff = TariffOut(read_only=True)
+    cost_so_far = serializers.SerializerMethodField(
+        help_text="Minor units of the tariff's currency: energy, time and session fee so far at the session's tariff "
+        "(an estimate while it runs; the invoice is what is billed, idle fees included)."
+    )
     live_energy_wh = serializers.SerializerMethodField(
         help_text="While active: energy so far from the latest meter reading, if one is known."
     )
@@ -152,6 +157,7 @@ class SessionOut(serializers.ModelSerializer):
             "energy_status",
             "meter_pending",
             "live_energy_wh",
+            "cost_so_far",
             "settled_by",
             "settled_at",
             "settlement_reason",
@@ -170,6 +176,10 @@ class SessionOut(serializers.ModelSerializer):
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_live_energy_wh(self, session: ChargingSession) -> int | None:
         return selectors.session_live_energy_wh(session)
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_cost_so_far(self, session: ChargingSession) -> int | None:
+        return selectors.session_cost_so_far(session, now=timezone.now())
 
 
 class _Page(serializers.Serializer):
