@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "apps.adminconfig",
     "apps.notifications",
     "apps.chargepoints",
+    "apps.driverweb",
 ]
 
 MIDDLEWARE = [
@@ -67,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # /static/ (admin, API docs) from the app itself, DEBUG or not
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # the driver pages' language from Accept-Language
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -111,7 +113,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -339,6 +342,19 @@ BILLING_HOLD_ESTIMATE_WH = env.int("BILLING_HOLD_ESTIMATE_WH", default=20000)
 BILLING_HOLD_ESTIMATE_MINUTES = env.int("BILLING_HOLD_ESTIMATE_MINUTES", default=60)
 BILLING_PENDING_PAYMENT_TIMEOUT_SECONDS = env.int("BILLING_PENDING_PAYMENT_TIMEOUT_SECONDS", default=300)
 BILLING_HOLD_UNUSED_MINUTES = env.int("BILLING_HOLD_UNUSED_MINUTES", default=30)
+
+# --- the driver's pages (apps/driverweb): receipts by e-mail, rate limits per hour ---
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="evcharge <receipts@evcharge.invalid>")
+DRIVERWEB_STARTS_PER_IP_HOUR = env.int("DRIVERWEB_STARTS_PER_IP_HOUR", default=20)
+DRIVERWEB_PAYMENTS_PER_IP_HOUR = env.int("DRIVERWEB_PAYMENTS_PER_IP_HOUR", default=20)
+DRIVERWEB_PAYMENTS_PER_CARD_HOUR = env.int("DRIVERWEB_PAYMENTS_PER_CARD_HOUR", default=10)
+DRIVERWEB_LOGINS_PER_IP_HOUR = env.int("DRIVERWEB_LOGINS_PER_IP_HOUR", default=30)
 
 # --- OCPP gateway (apps/chargepoints/gateway; `manage.py ocpp_gateway`) ---
 OCPP_HOST = env.str("OCPP_HOST", default="0.0.0.0")  # noqa: S104  (a server listening on every interface)

@@ -18,6 +18,7 @@ API_CONTEXTS = [
     "apps.adminconfig.api.urls",
     "apps.notifications.api.urls",
     "apps.chargepoints.api.urls",
+    "apps.driverweb.api.urls",
 ]
 
 urlpatterns = [
@@ -31,7 +32,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     *[path("api/v1/", include(module)) for module in API_CONTEXTS],
     path("", include("apps.reporting.dashboard_urls")),
-    path("", include("apps.stations.public_urls")),  # /c/<code>: the page a connector's QR code opens
+    path("", include("apps.driverweb.api.page_urls")),  # /c/<code> (what a QR code opens), /s/<token>, /me/sessions
     path("", home, name="home"),  # for people (text/html); programs get a problem+json 404
 ]
 

@@ -343,15 +343,6 @@ def test_by_code_lookups_are_throttled(anon, berlin, monkeypatch):
     assert statuses == [404, 404, 404, 429]
 
 
-def test_the_qr_landing_page(client, berlin):
-    connector = connectors_of(berlin)[0]
-    page = client.get(f"/c/{connector['code']}")
-    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
-    text = page.content.decode()
-    assert "Berlin Hbf" in text and "CCS2" in text and "Available" in text and connector["code"] in text
-    assert client.get("/c/ZZZZZZZZ").status_code == 404
-
-
 def test_listing_costs_the_same_few_queries_for_any_number_of_stations(
     driver_client, operator_client, create_station, django_assert_max_num_queries
 ):

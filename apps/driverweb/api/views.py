@@ -1,0 +1,159 @@
+"""The driver pages' API: the same start, session and receipt the pages show, for apps and tests.
+
+POST /adhoc-sessions: anyone (a guest gives an e-mail address and a card token); a driver signed in with a JWT may
+leave the card out to pay with their saved card. GET and POST …/{token}/stop: whoever holds the session's link.
+"""
+
+from django.utils import translation
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.driverweb import services
+from evcharge.actor import DRIVER
+from evcharge.api.permissions import optional_actor
+
+
+class StartIn(serializers.Serializer):
+    connector_code = serializers.CharField(max_length=32)
+    checkout_key = serializers.CharField(
+        min_length=8, max_length=200, help_text="A random key per checkout: a second POST with it is the same checkout."
+    )
+    email = serializers.EmailField(required=False, allow_blank=True, help_text="Where the receipt goes (guests).")
+    card_token = serializers.CharField(
+        required=False, allow_blank=True, max_length=255, help_text="The payment gateway's card token."
+    )
+    promotion_code = serializers.CharField(required=False, allow_blank=True, max_length=64)
+
+
+class CardHoldOut(serializers.Serializer):
+    status = serializers.CharField()
+    amount = serializers.IntegerField(help_text="Held, minor units.")
+    captured_amount = serializers.IntegerField()
+    currency = serializers.CharField()
+    card_label = serializers.CharField()
+
+
+class ReceiptLineOut(serializers.Serializer):
+    kind = serializers.CharField()
+    description = serializers.CharField()
+    quantity = serializers.CharField()
+    unit = serializers.CharField()
+    unit_amount = serializers.IntegerField()
+    amount = serializers.IntegerField()
+
+
+class AdhocReceiptOut(serializers.Serializer):
+    invoice_id = serializers.UUIDField()
+    status = serializers.CharField()
+    currency = serializers.CharField()
+    lines = ReceiptLineOut(many=True)
+    subtotal_amount = serializers.IntegerField()
+    discount_amount = serializers.IntegerField()
+    total_amount = serializers.IntegerField()
+    paid_amount = serializers.IntegerField()
+    payment_status = serializers.CharField()
+    promotion_code = serializers.CharField()
+    hold = CardHoldOut(allow_null=True)
+
+
+class AdhocSessionOut(serializers.Serializer):
+    session_id = serializers.UUIDField(source="session.session_id")
+    status = serializers.CharField(source="session.status", help_text="pending | active | completed | cancelled")
+    energy_status = serializers.CharField(source="session.energy_status")
+    started_at = serializers.DateTimeField(source="session.started_at")
+    ended_at = serializers.DateTimeField(source="session.ended_at", allow_null=True)
+    energy_wh = serializers.IntegerField(
+        source="session.energy_wh", allow_null=True, help_text="So far (the charger's readings); billed once completed."
+    )
+    cost_so_far = serializers.IntegerField(source="session.cost_so_far", allow_null=True, help_text="Minor units.")
+    currency = serializers.CharField(source="session.tariff.currency")
+    stop_requested = serializers.BooleanField(source="session.stop_requested")
+    cancel_reason = serializers.CharField(source="session.cancel_reason")
+    connector_code = serializers.CharField(source="checkout.connector_code")
+    receipt = AdhocReceiptOut(allow_null=True, help_text="Once the session's invoice exists.")
+
+
+class StartOut(serializers.Serializer):
+    session_token = serializers.CharField(help_text="The key of the session's page and of the calls below; keep it.")
+    session_url = serializers.CharField()
+    session = AdhocSessionOut()
+
+
+def _driver_id(request):
+    caller = optional_actor(request)
+    return caller.user_id if caller is not None and caller.role == DRIVER else None
+
+
+class AdhocSessionStartApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=StartIn,
+        responses={
+            201: StartOut,
+            404: OpenApiResponse(description="No connector has this code."),
+            409: OpenApiResponse(description="The connector is in use, out of service or has no price."),
+            422: OpenApiResponse(description="The card was declined (`card_declined`, with the gateway's reason)."),
+            429: OpenApiResponse(description="Too many starts or payments from this address or with this card."),
+            502: OpenApiResponse(description="The payment gateway failed or did not answer; nothing was held."),
+        },
+        tags=["driver web"],
+    )
+    def post(self, request):
+        data = StartIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        driver_id = _driver_id(request)
+        token, _checkout = services.start(
+            services.StartRequest(
+                code=values["connector_code"],
+                checkout_key=values["checkout_key"],
+                client_ip=request.META.get("REMOTE_ADDR", ""),
+                email=values.get("email", ""),
+                card_token=values.get("card_token", ""),
+                promotion_code=values.get("promotion_code", ""),
+                user_id=driver_id,
+                language=translation.get_language() or "en",
+            )
+        )
+        page = services.session_page(token)
+        body = {
+            "session_token": token,
+            "session_url": request.build_absolute_uri(f"/s/{token}"),
+            "session": AdhocSessionOut(page).data,
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class AdhocSessionApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        responses={200: AdhocSessionOut, 404: OpenApiResponse(description="No session has this link.")},
+        tags=["driver web"],
+        auth=[],
+    )
+    def get(self, request, token):
+        return Response(AdhocSessionOut(services.session_page(token)).data)
+
+
+class AdhocSessionStopApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: AdhocSessionOut,
+            404: OpenApiResponse(description="No session has this link."),
+            409: OpenApiResponse(description="The session has already stopped."),
+        },
+        tags=["driver web"],
+        auth=[],
+    )
+    def post(self, request, token):
+        return Response(AdhocSessionOut(services.stop(token)).data)

@@ -1,0 +1,316 @@
+"""The driver's pages behind a connector's QR code: what they show and what they start, through the contexts'
+facades only (stations for the connector, pricing for the price, billing for the card hold and the receipt,
+identity for a guest's identity, reservations for the session).
+
+Who supplies what: the connector's state is the stations context's, the price pricing's, the energy the
+charger's (reported through telemetry), the hold amount billing's configuration; the page sends an e-mail
+address, a card token and optionally a promotion code, nothing else that moves money.
+"""
+
+import base64
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass
+from uuid import UUID
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from apps.driverweb.models import WebCheckout, token_digest
+from evcharge.contracts import billing, identity, pricing, reservations, stations
+from evcharge.contracts.billing import SessionReceipt
+from evcharge.contracts.pricing import NoApplicableTariff, Quote
+from evcharge.contracts.reservations import SessionLive
+from evcharge.contracts.stations import ConnectorView
+from evcharge.errors import Conflict, DomainError, InvalidInput, NotFound
+from evcharge.money import format_money
+
+logger = logging.getLogger("evcharge.driverweb")
+
+EXAMPLE_ENERGY_WH = 20_000  # the example total the page shows, as the EU rule asks for a typical session
+STARTABLE_STATUS = "Available"
+
+
+class TooManyRequests(DomainError):
+    status, title, type_slug = 429, "Too many requests", "too-many-requests"
+
+
+# --- the connector's page ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PriceComponent:
+    key: str  # per_kwh | per_minute | session_fee | idle_fee: the order the EU rule (AFIR) names
+    amount: int
+    unit: str  # "kWh", "min", "session", "min"
+
+
+@dataclass(frozen=True)
+class ConnectorPage:
+    connector: ConnectorView
+    quote: Quote | None  # None: no tariff applies here now
+    components: tuple[PriceComponent, ...]
+    can_start: bool
+    refusal: str  # why no start is offered: "" | "busy" | "out_of_service" | "no_price"
+
+
+def connector_page(code: str) -> ConnectorPage | None:
+    connector = stations.facade().connector_by_code(code)
+    if connector is None:
+        return None
+    try:
+        quote = pricing.facade().quote(
+            station_id=connector.station_id, connector_type=connector.type, energy_wh=EXAMPLE_ENERGY_WH
+        )
+    except (NoApplicableTariff, InvalidInput):
+        quote = None
+    components: tuple[PriceComponent, ...] = ()
+    if quote is not None:
+        tariff = quote.tariff
+        components = (
+            PriceComponent("per_kwh", tariff.energy_price_per_kwh, "kWh"),
+            PriceComponent("per_minute", tariff.time_price_per_min, "min"),
+            PriceComponent("session_fee", tariff.session_fee, "session"),
+            PriceComponent("idle_fee", tariff.idle_fee_per_min, "min"),
+        )
+    refusal = ""
+    if quote is None:
+        refusal = "no_price"
+    elif connector.status in ("Faulted", "Unavailable"):
+        refusal = "out_of_service"
+    elif connector.status != STARTABLE_STATUS:
+        refusal = "busy"
+    return ConnectorPage(
+        connector=connector, quote=quote, components=components, can_start=not refusal, refusal=refusal
+    )
+
+
+def money(amount: int | None, currency: str) -> str:
+    """An amount in minor units as the active language writes it: "€0.39" in English, "0,39 €" in German."""
+    if amount is None:
+        return "-"
+    return format_money(amount, currency, locale=translation.to_locale(translation.get_language() or "en"))
+
+
+# --- rate limits -------------------------------------------------------------------------------------
+
+
+def rate_limit(scope: str, who: str, *, per_hour: int) -> None:
+    """A fixed one-hour window per (scope, who) in the shared cache; over the limit: 429."""
+    window = int(timezone.now().timestamp() // 3600)
+    key = f"driverweb:{scope}:{hashlib.sha256(who.encode()).hexdigest()[:32]}:{window}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    if count > per_hour:
+        raise TooManyRequests(
+            "Too many attempts from here; please wait a while and try again.", code=f"{scope}_rate_limited"
+        )
+
+
+TEST_CARD_TOKENS = ("tok_visa", "tok_declined", "tok_error")
+
+
+def test_card_tokens() -> tuple[str, ...]:
+    """The test gateway's card tokens, offered in place of a card form while it is the configured gateway."""
+    return TEST_CARD_TOKENS if settings.PAYMENT_GATEWAY.endswith(".TestGateway") else ()
+
+
+# --- starting ----------------------------------------------------------------------------------------
+
+
+def checkout_token(checkout_key: str) -> str:
+    """The page's key, derived from the checkout's idempotency key with the server's secret: the same submit gives
+    the same page, and nobody without both can compute it."""
+    mac = hmac.new(settings.SECRET_KEY.encode(), f"driverweb-checkout:{checkout_key}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    code: str
+    checkout_key: str  # one per form (or the API's Idempotency-Key): a second submit is the same checkout
+    client_ip: str
+    email: str = ""
+    card_token: str = ""
+    promotion_code: str = ""
+    user_id: UUID | None = None  # a signed-in driver
+    language: str = "en"
+
+
+def start(request: StartRequest) -> tuple[str, WebCheckout]:
+    """Holds billing's amount on the card, then starts the session and ties the hold to it; a session that cannot
+    start releases the hold. Returns the session page's token and the checkout."""
+    key = request.checkout_key.strip()
+    if not 8 <= len(key) <= 200:
+        raise InvalidInput("A checkout key of 8 to 200 characters is required.", code="checkout_key_required")
+    token = checkout_token(key)
+    existing = WebCheckout.objects.filter(token_sha256=token_digest(token)).first()
+    if existing is not None:
+        return token, existing
+    connector = stations.facade().connector_by_code(request.code)
+    if connector is None:
+        raise NotFound("No connector has this code.", code="connector_unknown")
+    email, card_token = _payer(request)
+    rate_limit("start", request.client_ip, per_hour=settings.DRIVERWEB_STARTS_PER_IP_HOUR)
+    rate_limit("payment_ip", request.client_ip, per_hour=settings.DRIVERWEB_PAYMENTS_PER_IP_HOUR)
+    rate_limit("payment_card", card_token, per_hour=settings.DRIVERWEB_PAYMENTS_PER_CARD_HOUR)
+    page = connector_page(request.code)
+    if page is None or not page.can_start:
+        raise Conflict(
+            _refusal_text(page.refusal if page else "busy"), code=f"connector_{page.refusal if page else 'busy'}"
+        )
+    hold = billing.facade().hold_authorize(
+        card_token=card_token, currency=page.quote.tariff.currency, idempotency_key=f"driverweb:{key}"
+    )
+    try:
+        with transaction.atomic():
+            user_id = request.user_id or identity.facade().guest_driver_create()
+            session = reservations.facade().session_start_for(user_id=user_id, connector_id=connector.connector_id)
+            billing.facade().hold_attach(
+                hold_id=hold.hold_id,
+                session_id=session.session_id,
+                user_id=user_id,
+                promotion_code=request.promotion_code.strip(),
+            )
+            checkout = WebCheckout.objects.create(
+                token_sha256=token_digest(token),
+                kind=WebCheckout.Kind.DRIVER if request.user_id else WebCheckout.Kind.GUEST,
+                session_id=session.session_id,
+                user_id=user_id,
+                station_id=connector.station_id,
+                connector_code=connector.code,
+                email=email,
+                language=request.language,
+                hold_id=hold.hold_id,
+                promotion_code=request.promotion_code.strip(),
+            )
+    except Exception:
+        billing.facade().hold_void(hold_id=hold.hold_id, reason="the session could not start")
+        raise
+    logger.info("web checkout started", extra={"session": str(checkout.session_id), "kind": checkout.kind})
+    return token, checkout
+
+
+def _payer(request: StartRequest) -> tuple[str, str]:
+    """The receipt address and the card token: a guest gives both; a signed-in driver's come from their account
+    (their saved card unless they give another token)."""
+    email, card_token = request.email.strip(), request.card_token.strip()
+    if request.user_id is not None:
+        if not card_token:
+            saved = billing.facade().saved_card(request.user_id)
+            if saved is None:
+                raise InvalidInput(
+                    "You have no saved card; add one or pay with a card now.",
+                    errors={"card_token": ["No saved card."]},
+                    code="no_saved_card",
+                )
+            card_token = saved.token
+        return email, card_token
+    errors = {}
+    if not email or "@" not in email or len(email) > 254:
+        errors["email"] = ["An e-mail address for the receipt is required."]
+    if not card_token:
+        errors["card_token"] = ["A card is required."]
+    if errors:
+        raise InvalidInput("Give an e-mail address for the receipt and a card.", errors=errors)
+    return email, card_token
+
+
+def _refusal_text(refusal: str) -> str:
+    return {
+        "busy": "This connector is in use; try another one.",
+        "out_of_service": "This connector is out of service.",
+        "no_price": "This connector has no price right now, so it cannot be started.",
+    }.get(refusal, "This connector cannot be started now.")
+
+
+# --- the session's page ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionPage:
+    checkout: WebCheckout
+    session: SessionLive
+    receipt: SessionReceipt | None
+
+
+def checkout_for_token(token: str) -> WebCheckout:
+    checkout = WebCheckout.objects.filter(token_sha256=token_digest(token)).first() if token else None
+    if checkout is None:
+        raise NotFound("No session has this link.", code="session_link_unknown")
+    return checkout
+
+
+def session_page(token: str) -> SessionPage:
+    checkout = checkout_for_token(token)
+    session = reservations.facade().session_live(checkout.session_id)
+    if session is None:
+        raise NotFound("No session has this link.", code="session_link_unknown")
+    receipt = billing.facade().session_receipt(checkout.session_id) if session.status == "completed" else None
+    return SessionPage(checkout=checkout, session=session, receipt=receipt)
+
+
+def stop(token: str) -> SessionPage:
+    """Stops the session as its driver (no meter value: the energy is the charger's)."""
+    checkout = checkout_for_token(token)
+    with transaction.atomic():
+        reservations.facade().session_stop_for(session_id=checkout.session_id, user_id=checkout.user_id)
+    return session_page(token)
+
+
+def history(user_id: UUID) -> list[tuple[SessionLive, SessionReceipt | None]]:
+    sessions = reservations.facade().sessions_of(user_id, limit=50)
+    return [(s, billing.facade().session_receipt(s.session_id)) for s in sessions]
+
+
+# --- the receipt by e-mail -----------------------------------------------------------------------------
+
+FINAL_INVOICE_STATUSES = ("paid", "void", "refunded")
+
+
+def receipt_send_once(*, session_id: UUID) -> bool:
+    """E-mails the receipt of a web checkout's session once its invoice is settled (paid, or void). The row is
+    marked in the caller's transaction and the mail leaves after its commit: at most once."""
+    checkout = WebCheckout.objects.select_for_update().filter(session_id=session_id).first()
+    if checkout is None or checkout.receipt_sent_at is not None or not checkout.email:
+        return False
+    receipt = billing.facade().session_receipt(session_id)
+    if receipt is None or receipt.status not in FINAL_INVOICE_STATUSES:
+        return False
+    checkout.receipt_sent_at = timezone.now()
+    checkout.save(update_fields=["receipt_sent_at"])
+    with translation.override(checkout.language):
+        context = {
+            "receipt": receipt,
+            "lines": receipt_lines(receipt),
+            "discount": money(receipt.discount_amount, receipt.currency),
+            "total": money(receipt.total_amount, receipt.currency),
+        }
+        subject = render_to_string("driverweb/receipt_subject.txt", context).strip()
+        body = render_to_string("driverweb/receipt_email.txt", context)
+    transaction.on_commit(
+        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [checkout.email], fail_silently=False)
+    )
+    return True
+
+
+def receipt_lines(receipt: SessionReceipt) -> list[dict]:
+    return [
+        {
+            "description": line.description,
+            "quantity": line.quantity,
+            "unit": line.unit,
+            "amount": money(line.amount, receipt.currency),
+        }
+        for line in receipt.lines
+        if line.kind != "discount"
+    ]
