@@ -255,6 +255,8 @@ def session_page(token: str) -> SessionPage:
     session = reservations.facade().session_live(checkout.session_id)
     if session is None:
         raise NotFound("No session has this link.", code="session_link_unknown")
+    if session.status == "cancelled":  # the charger never started it: nothing to pay (billing's sweep would too)
+        billing.facade().hold_void(hold_id=checkout.hold_id, reason="the charger never started the session")
     receipt = billing.facade().session_receipt(checkout.session_id) if session.status == "completed" else None
     return SessionPage(checkout=checkout, session=session, receipt=receipt)
 

@@ -251,3 +251,16 @@ def test_a_guest_identity_cannot_sign_in_and_is_not_anyones_account(network, dri
 
     guest = get_user_model().objects.get(id=session.user_id)
     assert guest.is_guest and not guest.has_usable_password() and guest.email.endswith("@guest.invalid")
+
+
+def test_a_session_the_charger_never_started_releases_the_hold_and_says_so(network):
+    client = Client()
+    token = session_token(start_as_guest(client, network.code))
+    checkout = WebCheckout.objects.get()
+    # as the OCPP gateway's sweep leaves a remote start the charger never confirmed
+    ChargingSession.objects.filter(id=checkout.session_id).update(status="cancelled", cancel_reason="no answer")
+    page = client.get(f"/s/{token}").content.decode()
+    assert shown(page, "session-status") == "Not started"
+    assert "released" in page and "no answer" in page
+    assert PaymentHold.objects.get(id=checkout.hold_id).status == "voided"
+    assert [call.operation for call in TestGateway.calls()] == ["authorize", "void"]
