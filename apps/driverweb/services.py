@@ -20,6 +20,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
 from apps.driverweb.models import WebCheckout, token_digest
 from evcharge.contracts import billing, identity, pricing, reservations, stations
@@ -296,6 +297,7 @@ def receipt_send_once(*, session_id: UUID) -> bool:
             "lines": receipt_lines(receipt),
             "discount": money(receipt.discount_amount, receipt.currency),
             "total": money(receipt.total_amount, receipt.currency),
+            "payment_label": payment_label(receipt.payment_status),
         }
         subject = render_to_string("driverweb/receipt_subject.txt", context).strip()
         body = render_to_string("driverweb/receipt_email.txt", context)
@@ -303,6 +305,35 @@ def receipt_send_once(*, session_id: UUID) -> bool:
         lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [checkout.email], fail_silently=False)
     )
     return True
+
+
+PAYMENT_STATUS_LABELS = {
+    "none": gettext_lazy("Not paid yet"),
+    "pending": gettext_lazy("Waiting for the bank"),
+    "authorized": gettext_lazy("Held on your card"),
+    "capturing": gettext_lazy("Being charged"),
+    "captured": gettext_lazy("Charged to your card"),
+    "partially_captured": gettext_lazy("Charged to your card, the rest released"),
+    "voiding": gettext_lazy("Being released"),
+    "voided": gettext_lazy("Released, nothing charged"),
+    "succeeded": gettext_lazy("Paid"),
+    "failed": gettext_lazy("Payment failed"),
+    "refunded": gettext_lazy("Refunded"),
+}
+SESSION_STATUS_LABELS = {
+    "pending": gettext_lazy("Waiting for the charger"),
+    "active": gettext_lazy("Charging"),
+    "completed": gettext_lazy("Finished"),
+    "cancelled": gettext_lazy("Not started"),
+}
+
+
+def payment_label(status: str) -> str:
+    return str(PAYMENT_STATUS_LABELS.get(status, status))
+
+
+def session_label(status: str) -> str:
+    return str(SESSION_STATUS_LABELS.get(status, status))
 
 
 def receipt_lines(receipt: SessionReceipt) -> list[dict]:

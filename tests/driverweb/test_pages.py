@@ -18,7 +18,7 @@ from apps.reservations.models import ChargingSession
 
 def shown(html: str, name: str) -> str:
     """The text of the element with data-testid=name (tags inside it removed, whitespace collapsed)."""
-    closing = "(?:td|span|strong|h1|p|div|section|select|table)"
+    closing = "(?:td|span|strong|h1|p|div|section|select|table|button)"
     match = re.search(rf'data-testid="{name}"[^>]*>(.*?)</{closing}>', html, re.S)
     assert match, f"no {name} in the page"
     return " ".join(re.sub(r"<[^>]+>", " ", match.group(1)).split())
@@ -158,7 +158,8 @@ def test_the_charging_page_shows_rising_energy_and_cost_and_stop_gives_the_recei
     total = 39 * 10 + 2 * 30 + 50
     assert shown(page, "session-status") == "Finished"
     assert shown(page, "receipt-total") == f"€{total / 100:.2f}"
-    assert shown(page, "payment-status") == "partially_captured"
+    assert shown(page, "payment-status") == "Charged to your card, the rest released"
+    assert 'data-status="partially_captured"' in page
     assert "Energy 10.000 kWh" in shown(page, "receipt-lines")
     [capture] = TestGateway.calls("capture")
     assert capture.amount == total
@@ -264,3 +265,17 @@ def test_a_session_the_charger_never_started_releases_the_hold_and_says_so(netwo
     assert "released" in page and "no answer" in page
     assert PaymentHold.objects.get(id=checkout.hold_id).status == "voided"
     assert [call.operation for call in TestGateway.calls()] == ["authorize", "void"]
+
+
+def test_the_pages_speak_german_to_a_german_browser(network):
+    client = Client(HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9,en;q=0.5")
+    html = client.get(f"/c/{network.code}").content.decode()
+    assert '<html lang="de">' in html
+    assert shown(html, "start-button") == "Laden starten"
+    assert shown(html, "connector-status") == "Frei"
+    assert shown(html, "price-per-kwh") == "0,39 € / kWh"
+    assert shown(html, "price-example-total") == "8,30 €"
+    assert "nach 15 Minuten ohne Laden" in html
+    declined = start_as_guest(client, network.code, card="tok_declined")
+    assert shown(declined.content.decode(), "error-message").startswith("Ihre Karte wurde abgelehnt")
+    assert Client().get(f"/c/{network.code}").content.decode().count("Start charging") >= 1  # English otherwise

@@ -137,6 +137,7 @@ def _session_context(page: services.SessionPage, token: str) -> dict:
         "receipt_lines": services.receipt_lines(receipt) if receipt else [],
         "receipt_discount": services.money(receipt.discount_amount, receipt.currency) if receipt else "",
         "receipt_total": services.money(receipt.total_amount, receipt.currency) if receipt else "",
+        "payment_label": services.payment_label(receipt.payment_status) if receipt else "",
         "api_url": reverse("driverweb-api-session", kwargs={"token": token}),
     }
 
@@ -189,6 +190,8 @@ def history(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "session": live,
+            "status_label": services.session_label(live.status),
+            "payment_label": services.payment_label(receipt.payment_status) if receipt else "",
             "receipt": receipt,
             "energy_kwh": (live.energy_wh or 0) / 1000,
             "total": services.money(receipt.total_amount, receipt.currency) if receipt else "",
