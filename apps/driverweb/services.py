@@ -259,6 +259,8 @@ def session_page(token: str) -> SessionPage:
     if session.status == "cancelled":  # the charger never started it: nothing to pay (billing's sweep would too)
         billing.facade().hold_void(hold_id=checkout.hold_id, reason="the charger never started the session")
     receipt = billing.facade().session_receipt(checkout.session_id) if session.status == "completed" else None
+    if receipt is not None and receipt.status == "draft":  # the charger's final reading is not in yet
+        receipt = None
     return SessionPage(checkout=checkout, session=session, receipt=receipt)
 
 
