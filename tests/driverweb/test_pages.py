@@ -279,3 +279,16 @@ def test_the_pages_speak_german_to_a_german_browser(network):
     declined = start_as_guest(client, network.code, card="tok_declined")
     assert shown(declined.content.decode(), "error-message").startswith("Ihre Karte wurde abgelehnt")
     assert Client().get(f"/c/{network.code}").content.decode().count("Start charging") >= 1  # English otherwise
+
+
+def test_a_remote_start_shows_waiting_for_the_charger_until_it_confirms(network):
+    client = Client()
+    token = session_token(start_as_guest(client, network.code))
+    checkout = WebCheckout.objects.get()
+    # as a start on a charger online over OCPP stands until its StartTransaction arrives
+    ChargingSession.objects.filter(id=checkout.session_id).update(status="pending")
+    page = client.get(f"/s/{token}").content.decode()
+    assert shown(page, "session-status") == "Waiting for the charger"
+    assert 'data-testid="waiting-for-charger"' in page and 'data-testid="stop-button"' not in page
+    ChargingSession.objects.filter(id=checkout.session_id).update(status="active")
+    assert shown(client.get(f"/s/{token}").content.decode(), "session-status") == "Charging"
