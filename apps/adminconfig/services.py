@@ -136,6 +136,7 @@ def station_settings_update(*, station_id: UUID, by: Actor, changes: dict[str, A
             operator_id=settings.operator_id,
             settings=_settings_contract(settings),
             changed=changed,
+            version=settings.version,
         )
     )
     return settings

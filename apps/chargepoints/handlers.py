@@ -8,9 +8,14 @@ from evcharge.events import EventEnvelope, subscriber
 
 @subscriber("station.config.updated.v1", consumer="chargepoints")
 def on_station_config_updated(event: EventEnvelope[StationConfigUpdated]) -> None:
-    """A station disabled makes its connected chargers Inoperative; enabled again, Operative."""
-    if "enabled" in event.data.changed:
-        commands.charge_boxes_set_availability(station_id=event.data.station_id, operative=event.data.settings.enabled)
+    """A station disabled makes its connected chargers Inoperative; enabled again, Operative (an older copy of the
+    settings arriving after a newer one sends nothing)."""
+    data = event.data
+    newest = commands.station_availability_record(
+        station_id=data.station_id, enabled=data.settings.enabled, version=data.version
+    )
+    if newest and "enabled" in data.changed:
+        commands.charge_boxes_set_availability(station_id=data.station_id, operative=data.settings.enabled)
 
 
 @subscriber("reservation.created.v1", consumer="chargepoints")

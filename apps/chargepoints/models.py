@@ -127,3 +127,18 @@ class OcppReservation(models.Model):
 
     def __str__(self) -> str:
         return f"reservation {self.id} on {self.charge_box_id}/{self.connector_number}"
+
+
+class StationAvailability(models.Model):
+    """A station's `enabled` setting as the newest station.config.updated.v1 said it: an older copy arriving later
+    sends no ChangeAvailability."""
+
+    station_id = models.UUIDField(primary_key=True)
+    enabled = models.BooleanField(default=True)
+    config_version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "station availabilities"
+
+    def __str__(self) -> str:
+        return f"{self.station_id} {'enabled' if self.enabled else 'disabled'} (v{self.config_version})"

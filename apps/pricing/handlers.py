@@ -17,6 +17,7 @@ def on_station_changed(event: EventEnvelope[StationCreated | StationUpdated]) ->
         enabled=data.enabled,
         chargers=data.chargers,
         as_of=event.time,
+        version=data.version,
     )
 
 
@@ -30,6 +31,7 @@ def on_connector_status_changed(event: EventEnvelope[StationStatusChanged]) -> N
         connector_type=data.connector_type,
         new_status=data.new_status,
         changed_at=data.changed_at,
+        version=data.version,
     )
 
 
@@ -43,4 +45,5 @@ def on_station_config_updated(event: EventEnvelope[StationConfigUpdated]) -> Non
         idle_grace_min=data.settings.idle_grace_min,
         max_power_kw=data.settings.max_power_kw,
         as_of=event.time,
+        version=data.version,
     )

@@ -88,6 +88,7 @@ class StationPlanAssignment(models.Model):
         null=True, blank=True, help_text="The station's power cap from its settings; caps what a quote assumes."
     )
     updated_at = models.DateTimeField(default=timezone.now)
+    config_version = models.PositiveIntegerField(default=0, help_text="Of the station.config.updated.v1 applied.")
 
     def __str__(self) -> str:
         return f"{self.station_id} -> {self.rate_plan_id}"
@@ -104,6 +105,7 @@ class KnownStation(models.Model):
         default=uuid.uuid4, help_text="Changes with every change to the station or its connectors (cache key)."
     )
     updated_at = models.DateTimeField(default=timezone.now)
+    source_version = models.PositiveIntegerField(default=0, help_text="Of the station event applied last.")
 
     class Meta:
         ordering = ["name"]
@@ -120,6 +122,7 @@ class KnownConnector(models.Model):
     max_power_kw = models.FloatField(default=0, help_text="As the stations context states it; 0 when unknown.")
     status = models.CharField(max_length=20, default="Available")
     status_at = models.DateTimeField(default=timezone.now, help_text="When the status was last known to change.")
+    source_version = models.PositiveIntegerField(default=0, help_text="Of the station event its status is from.")
 
     def __str__(self) -> str:
         return f"{self.type} {self.connector_id} ({self.status})"

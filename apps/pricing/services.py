@@ -292,13 +292,17 @@ def known_station_upsert(
     enabled: bool,
     chargers: list[ChargerInfo],
     as_of: datetime,
+    version: int = 0,
 ) -> KnownStation:
-    """Station data and its connectors as the event states them; a connector's status is kept when a
-    status change newer than this event is already known."""
+    """Station data and its connectors as the event states them; nothing when a newer version of the station is
+    held already (an event without a version: a connector's status is kept when a newer change is known)."""
     station, _ = KnownStation.objects.select_for_update().get_or_create(
         station_id=station_id, defaults={"operator_id": operator_id, "name": name, "updated_at": as_of}
     )
+    if version and station.source_version >= version:
+        return station
     station.operator_id, station.name, station.enabled, station.updated_at = operator_id, name, enabled, as_of
+    station.source_version = max(station.source_version, version)
     station.save()
     _station_changed(station)
     known = {c.connector_id: c for c in station.connectors.all()}
@@ -316,12 +320,15 @@ def known_station_upsert(
                     max_power_kw=info.max_power_kw,
                     status=info.status,
                     status_at=as_of,
+                    source_version=version,
                 )
                 continue
             connector.charger_id, connector.type = charger.charger_id, info.type
             connector.max_power_kw = info.max_power_kw
-            if as_of >= connector.status_at:
+            newer = version > connector.source_version if version else as_of >= connector.status_at
+            if newer:
                 connector.status, connector.status_at = info.status, as_of
+                connector.source_version = max(connector.source_version, version)
             connector.save()
     station.connectors.exclude(connector_id__in=incoming).delete()
     return station
@@ -336,8 +343,10 @@ def known_connector_status_record(
     connector_type: str,
     new_status: str,
     changed_at: datetime,
+    version: int = 0,
 ) -> None:
-    """A connector's new status; ignored when older than the one known, or for a station not yet known."""
+    """A connector's new status; ignored when older than the one known (by the station's version, or by time for
+    an event without one), or for a station not yet known."""
     station = KnownStation.objects.select_for_update().filter(station_id=station_id).first()
     if station is None:
         return
@@ -350,10 +359,12 @@ def known_connector_status_record(
             type=connector_type,
             status=new_status,
             status_at=changed_at,
+            source_version=version,
         )
-    elif changed_at >= connector.status_at:
+    elif version > connector.source_version if version else changed_at >= connector.status_at:
         connector.status, connector.status_at = new_status, changed_at
-        connector.save(update_fields=["status", "status_at"])
+        connector.source_version = max(connector.source_version, version)
+        connector.save(update_fields=["status", "status_at", "source_version"])
     else:
         return
     _station_changed(station)
@@ -368,7 +379,13 @@ def station_assignment_record(
     idle_grace_min: int | None,
     max_power_kw: float | None = None,
     as_of: datetime,
+    version: int = 0,
 ) -> StationPlanAssignment:
+    """The station's settings as station.config.updated.v1 states them; an older version than the one held
+    changes nothing (the station stays on the newest rate plan)."""
+    held = StationPlanAssignment.objects.select_for_update().filter(station_id=station_id).first()
+    if held is not None and version and held.config_version >= version:
+        return held
     assignment, _ = StationPlanAssignment.objects.update_or_create(
         station_id=station_id,
         defaults={
@@ -377,6 +394,7 @@ def station_assignment_record(
             "idle_grace_min": idle_grace_min,
             "max_power_kw": max_power_kw,
             "updated_at": as_of,
+            "config_version": max(version, held.config_version if held else 0),
         },
     )
     _rules_changed()

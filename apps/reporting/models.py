@@ -25,13 +25,16 @@ class StationDim(models.Model):
     timezone = models.CharField(max_length=64, default="UTC")
     connector_count = models.PositiveIntegerField(default=0)
     connector_statuses = models.JSONField(
-        default=dict, blank=True, help_text="{connector_id: [status, changed_at ISO]} — latest status per connector"
+        default=dict,
+        blank=True,
+        help_text="{connector_id: [status, changed_at ISO, station version]} — latest status per connector",
     )
     enabled = models.BooleanField(default=True)
     known = models.BooleanField(
         default=False, help_text="False while only sessions or invoices have mentioned this station."
     )
     state_at = models.DateTimeField(null=True, blank=True, help_text="Time of the station event last applied.")
+    source_version = models.PositiveIntegerField(default=0, help_text="The station's version last applied.")
     updated_at = models.DateTimeField(default=now)
 
     class Meta:

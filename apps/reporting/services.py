@@ -128,10 +128,13 @@ def _locked_fact(session_id: UUID) -> SessionFact:
 
 @transaction.atomic
 def station_record(*, station: StationCreated | StationUpdated, at: datetime) -> StationDim:
-    """station.created.v1 / station.updated.v1 carry the full state: newest (by event time) wins."""
+    """station.created.v1 / station.updated.v1 carry the full state: the newest wins (by the station's version, or
+    by event time for an event without one)."""
     dim, _ = StationDim.objects.select_for_update().get_or_create(station_id=station.station_id)
-    if dim.known and dim.state_at is not None and at < dim.state_at:
+    if station.version and dim.source_version >= station.version:
         return dim  # an older picture of the station than the one we hold
+    if not station.version and dim.known and dim.state_at is not None and at < dim.state_at:
+        return dim
     rebucket = dim.timezone != station.timezone  # a placeholder row counted in UTC until now
     new_owner = dim.operator_id != station.operator_id
     statuses: dict[str, list] = {}
@@ -139,10 +142,10 @@ def station_record(*, station: StationCreated | StationUpdated, at: datetime) ->
         for connector in charger.connectors:
             key = str(connector.connector_id)
             held = dim.connector_statuses.get(key)
-            if held and datetime.fromisoformat(held[1]) > at:
+            if held and _status_is_newer(held, version=station.version, at=at):
                 statuses[key] = held
             else:
-                statuses[key] = [connector.status, at.isoformat()]
+                statuses[key] = [connector.status, at.isoformat(), station.version]
     dim.operator_id = station.operator_id
     dim.name = station.name
     dim.timezone = station.timezone
@@ -151,6 +154,7 @@ def station_record(*, station: StationCreated | StationUpdated, at: datetime) ->
     dim.connector_statuses = statuses
     dim.known = True
     dim.state_at = at
+    dim.source_version = max(dim.source_version, station.version)
     dim.updated_at = timezone.now()
     dim.save()
     if new_owner:
@@ -159,6 +163,18 @@ def station_record(*, station: StationCreated | StationUpdated, at: datetime) ->
     if rebucket:
         _station_rebucket(dim)
     return dim
+
+
+def held_version(held: list) -> int:
+    return held[2] if len(held) > 2 else 0
+
+
+def _status_is_newer(held: list, *, version: int, at: datetime) -> bool:
+    """Whether the connector status held is newer than one of this version and time (time decides for an event
+    without a version)."""
+    if version:
+        return held_version(held) > version
+    return datetime.fromisoformat(held[1]) > at
 
 
 def _station_rebucket(dim: StationDim) -> None:
@@ -172,13 +188,17 @@ def _station_rebucket(dim: StationDim) -> None:
 
 @transaction.atomic
 def station_status_record(*, change: StationStatusChanged) -> StationDim:
-    """A connector's status: the latest change (by changed_at) wins, whatever order they arrive in."""
+    """A connector's status: the latest change wins, whatever order they arrive in (by the station's version, or by
+    changed_at for an event without one)."""
     dim, _ = StationDim.objects.select_for_update().get_or_create(station_id=change.station_id)
     key = str(change.connector_id)
     held = dim.connector_statuses.get(key)
-    if held and datetime.fromisoformat(held[1]) > change.changed_at:
+    if held and (
+        _status_is_newer(held, version=change.version, at=change.changed_at) or held_version(held) == change.version > 0
+    ):
         return dim
-    dim.connector_statuses = {**dim.connector_statuses, key: [change.new_status, change.changed_at.isoformat()]}
+    entry = [change.new_status, change.changed_at.isoformat(), change.version]
+    dim.connector_statuses = {**dim.connector_statuses, key: entry}
     if not dim.known:
         dim.connector_count = max(dim.connector_count, len(dim.connector_statuses))
     dim.updated_at = timezone.now()

@@ -37,5 +37,8 @@ def on_telemetry_ingested(event: EventEnvelope[TelemetryIngested]) -> None:
 @subscriber("charger.health_changed.v1", consumer="reservations")
 def on_charger_health_changed(event: EventEnvelope[ChargerHealthChanged]) -> None:
     services.charger_health_record(
-        charger_id=event.data.charger_id, health=event.data.new_health, changed_at=event.data.changed_at
+        charger_id=event.data.charger_id,
+        health=event.data.new_health,
+        changed_at=event.data.changed_at,
+        version=event.data.version,
     )

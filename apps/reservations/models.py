@@ -25,11 +25,13 @@ class Connector(models.Model):
     max_power_kw = models.FloatField(default=0)
     status = models.CharField(max_length=20, default="Available")
     status_at = models.DateTimeField(null=True, blank=True, help_text="When the status was last known to change.")
+    source_version = models.PositiveIntegerField(default=0, help_text="The station's version its data is from.")
     code = models.CharField(max_length=32, db_index=True)
     charger_health = models.CharField(
         max_length=10, blank=True, default="", help_text="From charger.health_changed.v1; empty: never reported."
     )
     charger_health_at = models.DateTimeField(null=True, blank=True)
+    charger_health_version = models.PositiveIntegerField(default=0)
     present = models.BooleanField(
         default=True, help_text="False once the station's latest data no longer lists this connector."
     )
@@ -58,6 +60,7 @@ class StationSettings(models.Model):
     operator_id = models.UUIDField(null=True, blank=True)
     enabled = models.BooleanField(default=True)
     reservable = models.BooleanField(default=True)
+    config_version = models.PositiveIntegerField(default=0, help_text="Of the station.config.updated.v1 applied.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

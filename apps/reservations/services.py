@@ -63,6 +63,8 @@ def connectors_record_station(*, station: StationCreated | StationUpdated, at: d
             connector = Connector.objects.select_for_update().filter(id=info.connector_id).first()
             if connector is None:
                 connector = Connector(id=info.connector_id)
+            elif station.version and connector.source_version >= station.version:
+                continue  # a newer state of the station is applied already
             connector.station_id = station.station_id
             connector.charger_id = charger.charger_id
             connector.operator_id = station.operator_id
@@ -75,11 +77,15 @@ def connectors_record_station(*, station: StationCreated | StationUpdated, at: d
             connector.max_power_kw = info.max_power_kw
             connector.code = info.code
             connector.present = True
-            if connector.status_at is None or connector.status_at <= at:
+            if station.version or connector.status_at is None or connector.status_at <= at:
                 connector.status = info.status
                 connector.status_at = at
+            connector.source_version = max(connector.source_version, station.version)
             connector.save()
-    Connector.objects.filter(station_id=station.station_id).exclude(id__in=listed).update(present=False)
+    gone = Connector.objects.filter(station_id=station.station_id).exclude(id__in=listed)
+    if station.version:
+        gone = gone.filter(source_version__lt=station.version)
+    gone.update(present=False)
 
 
 @transaction.atomic
@@ -89,29 +95,44 @@ def connector_record_status(*, change: StationStatusChanged) -> None:
         # The station's own event will bring the connector with its current status.
         logger.info("status of an unknown connector ignored", extra={"connector_id": str(change.connector_id)})
         return
-    if connector.status_at is not None and connector.status_at > change.changed_at:
+    if change.version:
+        if connector.source_version >= change.version:
+            return
+    elif connector.status_at is not None and connector.status_at > change.changed_at:
         return
     connector.status = change.new_status
     connector.status_at = change.changed_at
-    connector.save(update_fields=["status", "status_at", "updated_at"])
+    connector.source_version = max(connector.source_version, change.version)
+    connector.save(update_fields=["status", "status_at", "source_version", "updated_at"])
 
 
 @transaction.atomic
-def charger_health_record(*, charger_id: UUID, health: str, changed_at: datetime) -> None:
+def charger_health_record(*, charger_id: UUID, health: str, changed_at: datetime, version: int = 0) -> None:
     """charger.health_changed.v1: an offline or faulted charger takes no new sessions or reservations until it is
-    back. An older change than the one held is ignored (events may arrive out of order)."""
-    newer = Q(charger_health_at__isnull=True) | Q(charger_health_at__lt=changed_at)
-    Connector.objects.filter(newer, charger_id=charger_id).update(charger_health=health, charger_health_at=changed_at)
+    back. An older change than the one held is ignored (events may arrive out of order): by the charger's health
+    version, or by time for an event without one."""
+    if version:
+        newer = Q(charger_health_version__lt=version)
+    else:
+        newer = Q(charger_health_at__isnull=True) | Q(charger_health_at__lt=changed_at)
+    Connector.objects.filter(newer, charger_id=charger_id).update(
+        charger_health=health, charger_health_at=changed_at, charger_health_version=version
+    )
 
 
 @transaction.atomic
 def station_settings_record(*, update: StationConfigUpdated) -> None:
+    """The station's settings as the event states them; an older version than the one held changes nothing."""
+    held = StationSettings.objects.select_for_update().filter(station_id=update.station_id).first()
+    if held is not None and update.version and held.config_version >= update.version:
+        return
     StationSettings.objects.update_or_create(
         station_id=update.station_id,
         defaults={
             "operator_id": update.operator_id,
             "enabled": update.settings.enabled,
             "reservable": update.settings.reservable,
+            "config_version": max(update.version, held.config_version if held else 0),
         },
     )
 

@@ -27,12 +27,18 @@ def on_session_stopped(event: EventEnvelope[SessionStopped]) -> None:
 def on_station_config_updated(event: EventEnvelope[StationConfigUpdated]) -> None:
     settings = event.data.settings
     services.station_apply_settings(
-        station_id=event.data.station_id, enabled=settings.enabled, reservable=settings.reservable
+        station_id=event.data.station_id,
+        enabled=settings.enabled,
+        reservable=settings.reservable,
+        version=event.data.version,
     )
 
 
 @subscriber("charger.health_changed.v1", consumer="stations")
 def on_charger_health_changed(event: EventEnvelope[ChargerHealthChanged]) -> None:
     services.charger_record_health(
-        charger_id=event.data.charger_id, health=event.data.new_health, changed_at=event.data.changed_at
+        charger_id=event.data.charger_id,
+        health=event.data.new_health,
+        changed_at=event.data.changed_at,
+        version=event.data.version,
     )

@@ -50,6 +50,10 @@ class Station(models.Model):
         db_index=True,
         help_text="Derived from the connectors' statuses and `enabled`; kept current by the services.",
     )
+    version = models.PositiveIntegerField(
+        default=0, help_text="Bumped with every station.created/updated/status_changed.v1 it publishes."
+    )
+    config_version = models.PositiveIntegerField(default=0, help_text="Of the station.config.updated.v1 applied.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -74,6 +78,7 @@ class Charger(models.Model):
         max_length=10, blank=True, default="", help_text="From charger.health_changed.v1; empty: never reported."
     )
     health_changed_at = models.DateTimeField(null=True, blank=True)
+    health_version = models.PositiveIntegerField(default=0, help_text="Of the charger.health_changed.v1 applied.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone as dj_timezone
 
 from apps.stations import selectors
@@ -151,8 +152,16 @@ def charger_info(charger: Charger) -> ChargerInfo:
     )
 
 
+def _next_version(station_id: UUID) -> int:
+    """The station's next version, for the event about to be published in this transaction."""
+    Station.objects.filter(id=station_id).update(version=F("version") + 1)
+    return Station.objects.filter(id=station_id).values_list("version", flat=True).get()
+
+
 def _station_state(station_id: UUID) -> dict[str, Any]:
-    """The full current state both station.created.v1 and station.updated.v1 carry."""
+    """The full current state both station.created.v1 and station.updated.v1 carry, with the station's next
+    version (call it only to publish)."""
+    version = _next_version(station_id)
     station = selectors.station_get(station_id)
     assert station is not None
     return {
@@ -165,6 +174,7 @@ def _station_state(station_id: UUID) -> dict[str, Any]:
         "enabled": station.enabled,
         "reservable": station.reservable,
         "status": station.status,
+        "version": version,
     }
 
 
@@ -305,6 +315,7 @@ def _set_status(connector: Connector, station: Station, status: str, reason: str
             changed_at=now,
             reason=reason,
             station_status=station.status,
+            version=_next_version(station.id),
         )
     )
     logger.info(
@@ -376,13 +387,19 @@ def connector_follow_session_completed(*, connector_id: UUID, session_id: UUID) 
 
 
 @transaction.atomic
-def station_apply_settings(*, station_id: UUID, enabled: bool, reservable: bool) -> None:
+def station_apply_settings(*, station_id: UUID, enabled: bool, reservable: bool, version: int = 0) -> None:
     """station.config.updated.v1: a disabled station keeps its connectors' OCPP statuses, but reads
-    `unavailable` and its connectors read Unavailable to drivers and to the facade."""
+    `unavailable` and its connectors read Unavailable to drivers and to the facade. An older version of the
+    settings than the one applied changes nothing."""
     station = Station.objects.select_for_update().filter(id=station_id).first()
     if station is None:
         logger.warning("settings for an unknown station", extra={"station_id": str(station_id)})
         return
+    if version:
+        if station.config_version >= version:
+            return
+        station.config_version = version
+        station.save(update_fields=["config_version"])
     changed = [
         name for name, value in (("enabled", enabled), ("reservable", reservable)) if getattr(station, name) != value
     ]
@@ -396,18 +413,23 @@ def station_apply_settings(*, station_id: UUID, enabled: bool, reservable: bool)
 
 
 @transaction.atomic
-def charger_record_health(*, charger_id: UUID, health: str, changed_at: datetime) -> None:
+def charger_record_health(*, charger_id: UUID, health: str, changed_at: datetime, version: int = 0) -> None:
     """charger.health_changed.v1: while a charger is offline or faulted its connectors read Unavailable (and the
-    station's status follows). An older change than the one held is ignored (events may arrive out of order)."""
+    station's status follows). An older change than the one held is ignored (events may arrive out of order): by
+    the charger's health version, or by time for an event without one."""
     charger = Charger.objects.filter(id=charger_id).only("station_id").first()
     if charger is None:
         logger.warning("health of an unknown charger", extra={"charger_id": str(charger_id)})
         return
     station = Station.objects.select_for_update().get(id=charger.station_id)
     charger = Charger.objects.select_for_update().get(id=charger_id)
-    if charger.health_changed_at is not None and changed_at <= charger.health_changed_at:
+    if version:
+        if charger.health_version >= version:
+            return
+    elif charger.health_changed_at is not None and changed_at <= charger.health_changed_at:
         return
     charger.health, charger.health_changed_at = health, changed_at
-    charger.save(update_fields=["health", "health_changed_at"])
+    charger.health_version = max(charger.health_version, version)
+    charger.save(update_fields=["health", "health_changed_at", "health_version"])
     if _refresh_station_status(station):
         publish(StationUpdated(changed=["status"], **_station_state(station.id)), subject=str(station.id))

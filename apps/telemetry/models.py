@@ -40,6 +40,8 @@ class Charger(models.Model):
     health = models.CharField(max_length=10, choices=Health.choices, default=Health.OFFLINE, db_index=True)
     health_reason = models.CharField(max_length=200, default="never seen")
     health_changed_at = models.DateTimeField(null=True, blank=True)
+    health_version = models.PositiveIntegerField(default=0, help_text="Bumped with each charger.health_changed.v1.")
+    station_version = models.PositiveIntegerField(default=0, help_text="The station's version its data is from.")
     fault_active = models.BooleanField(default=False)
     fault_ts = models.DateTimeField(
         null=True, blank=True, help_text="Time of the latest fault/status event that set or cleared the fault."

@@ -34,8 +34,12 @@ logger = logging.getLogger("evcharge.telemetry")
 
 @transaction.atomic
 def chargers_sync_from_station(*, station: StationCreated | StationUpdated) -> None:
-    """Upserts the station's chargers and connectors; health and readings are left as they are."""
+    """Upserts the station's chargers and connectors; health and readings are left as they are. A charger whose
+    data is from a newer version of the station is left as it is."""
     for info in station.chargers:
+        held = Charger.objects.select_for_update().filter(charger_id=info.charger_id).first()
+        if held is not None and station.version and held.station_version >= station.version:
+            continue
         Charger.objects.update_or_create(
             charger_id=info.charger_id,
             defaults={
@@ -43,6 +47,7 @@ def chargers_sync_from_station(*, station: StationCreated | StationUpdated) -> N
                 "operator_id": station.operator_id,
                 "station_name": station.name[:200],
                 "serial": info.serial[:100],
+                "station_version": max(station.version, held.station_version if held else 0),
             },
         )
         for connector in info.connectors:
@@ -254,6 +259,7 @@ def _fault_transition(charger: Charger, reading: ReadingIn) -> str | None:
 def _change_health(charger: Charger, health: str, reason: str, now: datetime) -> None:
     old = charger.health
     charger.health, charger.health_reason, charger.health_changed_at = health, reason[:200], now
+    charger.health_version += 1  # saved with the health fields by the caller, under the charger's row lock
     publish(
         ChargerHealthChanged(
             charger_id=charger.charger_id,
@@ -262,6 +268,7 @@ def _change_health(charger: Charger, health: str, reason: str, now: datetime) ->
             new_health=health,
             reason=reason,
             changed_at=now,
+            version=charger.health_version,
         )
     )
 
@@ -303,7 +310,15 @@ def _health_apply(readings: list[ReadingIn], chargers: dict[UUID, Charger]) -> d
 
 
 FAULT_KINDS = frozenset({"fault", "status"})
-HEALTH_FIELDS = ["last_seen_at", "fault_active", "fault_ts", "health", "health_reason", "health_changed_at"]
+HEALTH_FIELDS = [
+    "last_seen_at",
+    "fault_active",
+    "fault_ts",
+    "health",
+    "health_reason",
+    "health_changed_at",
+    "health_version",
+]
 
 
 @transaction.atomic
@@ -319,7 +334,7 @@ def charger_health_sweep(*, now: datetime | None = None) -> int:
     for charger in chargers:
         health, reason = _health_for(charger, now)
         _change_health(charger, health, reason, now)
-    Charger.objects.bulk_update(chargers, ["health", "health_reason", "health_changed_at"])
+    Charger.objects.bulk_update(chargers, ["health", "health_reason", "health_changed_at", "health_version"])
     return len(chargers)
 
 

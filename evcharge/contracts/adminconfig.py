@@ -37,6 +37,10 @@ class StationConfigUpdated:
     operator_id: UUID
     settings: StationSettings
     changed: list[str]
+    version: int = 0
+    """The station settings' version: bumped in the transaction of each change
+    it publishes; a consumer keeps the highest it has seen and ignores an older copy arriving later. 0: published
+    before versions existed (applied as before)."""
 
 
 class AdminConfigFacade(Protocol):

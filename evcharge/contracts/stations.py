@@ -61,6 +61,10 @@ class StationCreated:
     reservable: bool = True
     status: str = "unavailable"
     """Derived from the connectors: available | occupied | faulted | unavailable (see the OpenAPI schema)."""
+    version: int = 0
+    """The station's version, one sequence for station.created/updated/status_changed.v1: bumped in the
+    transaction of each change it publishes; a consumer keeps the highest it has seen and ignores an older copy
+    arriving later. 0: published before versions existed (applied as before)."""
 
 
 @event_contract
@@ -81,6 +85,10 @@ class StationUpdated:
     enabled: bool = True
     reservable: bool = True
     status: str = "unavailable"
+    version: int = 0
+    """The station's version, one sequence for station.created/updated/status_changed.v1: bumped in the
+    transaction of each change it publishes; a consumer keeps the highest it has seen and ignores an older copy
+    arriving later. 0: published before versions existed (applied as before)."""
 
 
 @event_contract
@@ -99,6 +107,10 @@ class StationStatusChanged:
     """Why: "api" (PUT by the operator or charger), "session.started", "session.completed", "admin", ..."""
     station_status: str = ""
     """The station's derived status after the change."""
+    version: int = 0
+    """The station's version, one sequence for station.created/updated/status_changed.v1: bumped in the
+    transaction of each change it publishes; a consumer keeps the highest it has seen and ignores an older copy
+    arriving later. 0: published before versions existed (applied as before)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -33,6 +33,10 @@ class ChargerHealthChanged:
     new_health: str
     reason: str
     changed_at: datetime
+    version: int = 0
+    """The charger's health version: bumped in the transaction of each change
+    it publishes; a consumer keeps the highest it has seen and ignores an older copy arriving later. 0: published
+    before versions existed (applied as before)."""
 
 
 @dataclass(frozen=True, kw_only=True)

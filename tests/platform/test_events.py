@@ -222,3 +222,18 @@ def test_admin_lists_the_outbox_by_state_and_replays_dead_rows(make_user, client
     assert response.status_code == 302
     row = OutboxMessage.objects.get(id=envelope.id)
     assert row.dead_at is None and row.sent_at is not None and row.attempts == 0  # sent again (inline)
+
+
+def test_the_asyncapi_catalog_shows_the_version_of_every_state_carrying_event(anon):
+    document = yaml.safe_load(anon.get("/api/asyncapi.yaml").content)
+    schemas = document["components"]["schemas"]
+    for name in (
+        "StationCreated",
+        "StationUpdated",
+        "StationStatusChanged",
+        "StationConfigUpdated",
+        "ChargerHealthChanged",
+        "ConfigChanged",
+        "InvoiceUpdated",
+    ):
+        assert schemas[name]["properties"]["version"]["type"] == "integer", name

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.chargepoints import routing
-from apps.chargepoints.models import ChargeBox, OcppReservation, OcppTransaction, RemoteCommand
+from apps.chargepoints.models import ChargeBox, OcppReservation, OcppTransaction, RemoteCommand, StationAvailability
 from apps.chargepoints.services.credentials import charge_box_ensure
 from evcharge.contracts import identity, reservations, stations
 from evcharge.contracts.chargepoints import COMMAND_ACTIONS
@@ -162,6 +162,20 @@ def commands_sweep() -> dict[str, int]:
 # --- what other contexts' events ask of chargers ---
 
 AVAILABILITY = {True: "Operative", False: "Inoperative"}
+
+
+@transaction.atomic
+def station_availability_record(*, station_id: UUID, enabled: bool, version: int) -> bool:
+    """Keeps the station's `enabled` setting; True when this version is newer than the one held (0: no version,
+    always newer), so the caller acts on it."""
+    held = StationAvailability.objects.select_for_update().filter(station_id=station_id).first()
+    if held is not None and version and held.config_version >= version:
+        return False
+    StationAvailability.objects.update_or_create(
+        station_id=station_id,
+        defaults={"enabled": enabled, "config_version": max(version, held.config_version if held else 0)},
+    )
+    return True
 
 
 def charge_boxes_set_availability(*, station_id: UUID, operative: bool) -> list[RemoteCommand]:
