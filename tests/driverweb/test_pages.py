@@ -292,3 +292,28 @@ def test_a_remote_start_shows_waiting_for_the_charger_until_it_confirms(network)
     assert 'data-testid="waiting-for-charger"' in page and 'data-testid="stop-button"' not in page
     ChargingSession.objects.filter(id=checkout.session_id).update(status="active")
     assert shown(client.get(f"/s/{token}").content.decode(), "session-status") == "Charging"
+
+
+def test_a_promotion_code_given_at_start_is_on_the_receipt_and_the_capture(network, operator_org):
+    from apps.pricing import services as pricing_services
+    from evcharge.actor import Actor
+
+    pricing_services.promotion_create(
+        by=Actor.system(), operator_id=operator_org.id, code="TEN", kind="percent", value=10, max_redemptions=5
+    )
+    client = Client()
+    token = session_token(start_as_guest(client, network.code, promotion_code="TEN"))
+    checkout = WebCheckout.objects.get()
+    ChargingSession.objects.filter(id=checkout.session_id).update(
+        started_at=ChargingSession.objects.get(id=checkout.session_id).started_at - timedelta(minutes=30)
+    )
+    network.report_meter(130_000)
+    client.post(f"/s/{token}/stop")
+    page = client.get(f"/s/{token}").content.decode()
+    subtotal = 39 * 10 + 2 * 30 + 50
+    discount = round(subtotal / 10)
+    assert shown(page, "receipt-discount") == f"\N{MINUS SIGN}€{discount / 100:.2f}"
+    assert shown(page, "receipt-total") == f"€{(subtotal - discount) / 100:.2f}"
+    assert "(TEN)" in page
+    [capture] = TestGateway.calls("capture")
+    assert capture.amount == subtotal - discount
