@@ -36,6 +36,9 @@ class ReservationsFacadeImpl:
     def session_start_for(self, *, user_id: UUID, connector_id: UUID) -> SessionLive:
         return session_live(services.session_start(by=Actor(user_id=user_id, role=DRIVER), connector_id=connector_id))
 
+    def connector_start_refusal(self, connector_id: UUID) -> str:
+        return selectors.connector_start_refusal(connector_id)
+
     def session_live(self, session_id: UUID) -> SessionLive | None:
         session = ChargingSession.objects.filter(id=session_id).first()
         return session_live(session) if session is not None else None

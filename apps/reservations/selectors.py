@@ -30,6 +30,24 @@ def connectors_with_settings() -> QuerySet[Connector]:
     )
 
 
+def connector_start_refusal(connector_id: UUID) -> str:
+    """Why a session could not start on the connector now: the code of the 409 session_start would answer
+    ("station_disabled", "connector_out_of_service", "charger_offline", "connector_busy"), "connector_unknown",
+    or "" when it could. A look ahead for the pages; the start itself decides under its lock."""
+    connector = connectors_with_settings().filter(id=connector_id).first()
+    if connector is None:
+        return "connector_unknown"
+    if not (connector.station_enabled and connector.settings_enabled):
+        return "station_disabled"
+    if connector.out_of_service:
+        return "connector_out_of_service"
+    if connector.charger_unreachable:
+        return "charger_offline"
+    if session_active_on(connector.id) is not None:
+        return "connector_busy"
+    return ""
+
+
 def _visible_to(queryset: QuerySet, by: Actor) -> QuerySet:
     if by.is_admin:
         return queryset

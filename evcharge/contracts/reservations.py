@@ -157,6 +157,11 @@ class ReservationsFacade(Protocol):
         busy, station disabled, charger offline; a remote start on an OCPP charger, then `pending`). Raises the
         same Conflict/NotFound/BusinessRuleViolation errors the API answers with."""
 
+    def connector_start_refusal(self, connector_id: UUID) -> str:
+        """Why session_start_for would refuse the connector now: the code of its 409 ("station_disabled",
+        "connector_out_of_service", "charger_offline", "connector_busy"), "connector_unknown", or "" when a
+        session could start. For a page to offer no start; the start itself still decides."""
+
     def session_live(self, session_id: UUID) -> SessionLive | None: ...
 
     def session_stop_for(self, *, session_id: UUID, user_id: UUID) -> SessionLive:
