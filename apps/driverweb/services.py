@@ -16,7 +16,9 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -57,7 +59,16 @@ class ConnectorPage:
     quote: Quote | None  # None: no tariff applies here now
     components: tuple[PriceComponent, ...]
     can_start: bool
-    refusal: str  # why no start is offered: "" | "busy" | "out_of_service" | "no_price"
+    refusal: str  # why no start is offered: "" | "busy" | "out_of_service" | "charger_offline" | "no_price"
+
+
+SESSION_REFUSALS = {  # the reservations context's 409 codes, as the page words them
+    "connector_busy": "busy",
+    "connector_out_of_service": "out_of_service",
+    "station_disabled": "out_of_service",
+    "charger_offline": "charger_offline",
+    "connector_unknown": "out_of_service",  # not (yet) known where sessions start
+}
 
 
 def connector_page(code: str) -> ConnectorPage | None:
@@ -86,6 +97,8 @@ def connector_page(code: str) -> ConnectorPage | None:
         refusal = "out_of_service"
     elif connector.status != STARTABLE_STATUS:
         refusal = "busy"
+    else:  # what the session's own rules would refuse: offer no start rather than hold a card for nothing
+        refusal = SESSION_REFUSALS.get(reservations.facade().connector_start_refusal(connector.connector_id), "")
     return ConnectorPage(
         connector=connector, quote=quote, components=components, can_start=not refusal, refusal=refusal
     )
@@ -128,17 +141,10 @@ def test_card_tokens() -> tuple[str, ...]:
 # --- starting ----------------------------------------------------------------------------------------
 
 
-def checkout_token(checkout_key: str) -> str:
-    """The page's key, derived from the checkout's idempotency key with the server's secret: the same submit gives
-    the same page, and nobody without both can compute it."""
-    mac = hmac.new(settings.SECRET_KEY.encode(), f"driverweb-checkout:{checkout_key}".encode(), hashlib.sha256)
-    return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
-
-
 @dataclass(frozen=True)
 class StartRequest:
     code: str
-    checkout_key: str  # one per form (or the API's Idempotency-Key): a second submit is the same checkout
+    checkout_key: str  # one per form (or per API checkout): the same request again is the same checkout
     client_ip: str
     email: str = ""
     card_token: str = ""
@@ -147,19 +153,39 @@ class StartRequest:
     language: str = "en"
 
 
+def checkout_token(request: StartRequest, connector_id: UUID) -> str:
+    """The page's key, derived with the server's secret from the checkout's key and everything the payer sent: the
+    same submit gives the same page, and nobody without the secret can compute it. Another payer reusing a key
+    (an API client's weak one, say) gets a checkout of their own, never someone else's page."""
+    payer = str(request.user_id) if request.user_id else "guest"
+    message = "\x1f".join(
+        (
+            "driverweb-checkout",
+            request.checkout_key.strip(),
+            str(connector_id),
+            payer,
+            request.email.strip().lower(),
+            request.card_token.strip(),
+            request.promotion_code.strip(),
+        )
+    )
+    mac = hmac.new(settings.SECRET_KEY.encode(), message.encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+
+
 def start(request: StartRequest) -> tuple[str, WebCheckout]:
     """Holds billing's amount on the card, then starts the session and ties the hold to it; a session that cannot
     start releases the hold. Returns the session page's token and the checkout."""
     key = request.checkout_key.strip()
     if not 8 <= len(key) <= 200:
         raise InvalidInput("A checkout key of 8 to 200 characters is required.", code="checkout_key_required")
-    token = checkout_token(key)
-    existing = WebCheckout.objects.filter(token_sha256=token_digest(token)).first()
-    if existing is not None:
-        return token, existing
     connector = stations.facade().connector_by_code(request.code)
     if connector is None:
         raise NotFound("No connector has this code.", code="connector_unknown")
+    token = checkout_token(request, connector.connector_id)
+    existing = WebCheckout.objects.filter(token_sha256=token_digest(token)).first()
+    if existing is not None:
+        return token, existing
     email, card_token = _payer(request)
     rate_limit("start", request.client_ip, per_hour=settings.DRIVERWEB_STARTS_PER_IP_HOUR)
     rate_limit("payment_ip", request.client_ip, per_hour=settings.DRIVERWEB_PAYMENTS_PER_IP_HOUR)
@@ -170,7 +196,7 @@ def start(request: StartRequest) -> tuple[str, WebCheckout]:
             _refusal_text(page.refusal if page else "busy"), code=f"connector_{page.refusal if page else 'busy'}"
         )
     hold = billing.facade().hold_authorize(
-        card_token=card_token, currency=page.quote.tariff.currency, idempotency_key=f"driverweb:{key}"
+        card_token=card_token, currency=page.quote.tariff.currency, idempotency_key=f"driverweb:{token_digest(token)}"
     )
     try:
         with transaction.atomic():
@@ -217,7 +243,9 @@ def _payer(request: StartRequest) -> tuple[str, str]:
             card_token = saved.token
         return email, card_token
     errors = {}
-    if not email or "@" not in email or len(email) > 254:
+    try:
+        validate_email(email)
+    except ValidationError:
         errors["email"] = ["An e-mail address for the receipt is required."]
     if not card_token:
         errors["card_token"] = ["A card is required."]
@@ -231,6 +259,7 @@ def _refusal_text(refusal: str) -> str:
         "busy": "This connector is in use; try another one.",
         "out_of_service": "This connector is out of service.",
         "no_price": "This connector has no price right now, so it cannot be started.",
+        "charger_offline": "The charger is offline right now; try another connector.",
     }.get(refusal, "This connector cannot be started now.")
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.driverweb import services
+from apps.driverweb.api.client import client_address
 from evcharge.actor import DRIVER
 from evcharge.contracts.billing import GatewayUnavailable, PaymentDeclined
 from evcharge.errors import DomainError, NotFound
@@ -23,10 +24,6 @@ from evcharge.errors import DomainError, NotFound
 def _driver(request: HttpRequest):
     user = request.user
     return user if user.is_authenticated and getattr(user, "role", None) == DRIVER else None
-
-
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def _connector_context(request: HttpRequest, page: services.ConnectorPage, **extra) -> dict:
@@ -64,16 +61,19 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
     driver = _driver(request)
     form = request.POST
     one_tap = driver is not None and form.get("one_tap") == "1"
+    email = form.get("email", "").strip()
+    if driver is not None and (one_tap or not email):
+        email = driver.email
     try:
         token, _checkout = services.start(
             services.StartRequest(
                 code=code,
                 checkout_key=form.get("checkout_key", ""),
-                client_ip=_client_ip(request),
-                email=driver.email if one_tap else form.get("email", ""),
+                client_ip=client_address(request),
+                email=email,
                 card_token="" if one_tap else form.get("card_token", ""),
                 promotion_code=form.get("promotion_code", ""),
-                user_id=driver.id if one_tap else None,
+                user_id=driver.id if driver is not None else None,  # another card still pays the driver's session
                 language=translation.get_language() or "en",
             )
         )
@@ -99,6 +99,8 @@ def _error_text(exc: DomainError) -> str:
     texts = {
         "connector_busy": _("This connector is in use; try another one."),
         "connector_out_of_service": _("This connector is out of service."),
+        "connector_charger_offline": _("The charger is offline right now; try another connector."),
+        "station_disabled": _("This connector is out of service."),
         "connector_no_price": _("This connector has no price right now, so it cannot be started."),
         "driver_busy": _("You already have a session running; stop it first."),
         "charger_offline": _("The charger is offline right now; try another connector."),
@@ -163,7 +165,7 @@ def login_page(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            services.rate_limit("login", _client_ip(request), per_hour=settings.DRIVERWEB_LOGINS_PER_IP_HOUR)
+            services.rate_limit("login", client_address(request), per_hour=settings.DRIVERWEB_LOGINS_PER_IP_HOUR)
         except services.TooManyRequests:
             error = _("Too many attempts from here; please wait a while and try again.")
             return render(request, "driverweb/login.html", {"next": next_url, "error": error}, status=429)

@@ -12,8 +12,42 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.driverweb import services
+from apps.driverweb.api.client import client_address
 from evcharge.actor import DRIVER
 from evcharge.api.permissions import optional_actor
+from evcharge.errors import NotFound
+
+
+class PriceComponentOut(serializers.Serializer):
+    key = serializers.CharField(help_text="per_kwh | per_minute | session_fee | idle_fee, in the EU rule's order")
+    amount = serializers.IntegerField(help_text="Minor units of the currency.")
+    unit = serializers.CharField(help_text="kWh | min | session")
+
+
+class ConnectorOfferOut(serializers.Serializer):
+    code = serializers.CharField(source="connector.code")
+    connector_id = serializers.UUIDField(source="connector.connector_id")
+    station_id = serializers.UUIDField(source="connector.station_id")
+    station_name = serializers.CharField(source="connector.station_name")
+    station_address = serializers.CharField(source="connector.station_address")
+    number = serializers.IntegerField(source="connector.number")
+    type = serializers.CharField(source="connector.type")
+    max_power_kw = serializers.FloatField(source="connector.max_power_kw")
+    status = serializers.CharField(source="connector.status")
+    currency = serializers.CharField(source="quote.tariff.currency", allow_null=True, default=None)
+    price_components = PriceComponentOut(many=True, source="components")
+    idle_grace_min = serializers.IntegerField(source="quote.tariff.idle_grace_min", allow_null=True, default=None)
+    example_energy_wh = serializers.SerializerMethodField()
+    example_total = serializers.IntegerField(
+        source="quote.estimated_total", allow_null=True, default=None, help_text="As GET /pricing/quote computes it."
+    )
+    can_start = serializers.BooleanField()
+    refusal = serializers.CharField(
+        help_text="Why no start is offered: busy | out_of_service | charger_offline | no_price; empty when one is."
+    )
+
+    def get_example_energy_wh(self, page) -> int:
+        return services.EXAMPLE_ENERGY_WH
 
 
 class StartIn(serializers.Serializer):
@@ -87,6 +121,25 @@ def _driver_id(request):
     return caller.user_id if caller is not None and caller.role == DRIVER else None
 
 
+class AdhocConnectorApi(APIView):
+    """Anyone: what a connector's page (/c/{code}) shows before a start: the connector, its price as the quote
+    computes it, the 20 kWh example and whether a start is offered."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        responses={200: ConnectorOfferOut, 404: OpenApiResponse(description="No connector has this code.")},
+        tags=["driver web"],
+        auth=[],
+    )
+    def get(self, request, code):
+        page = services.connector_page(code)
+        if page is None:
+            raise NotFound("No connector has this code.", code="connector_unknown")
+        return Response(ConnectorOfferOut(page).data)
+
+
 class AdhocSessionStartApi(APIView):
     permission_classes = [AllowAny]
 
@@ -111,7 +164,7 @@ class AdhocSessionStartApi(APIView):
             services.StartRequest(
                 code=values["connector_code"],
                 checkout_key=values["checkout_key"],
-                client_ip=request.META.get("REMOTE_ADDR", ""),
+                client_ip=client_address(request),
                 email=values.get("email", ""),
                 card_token=values.get("card_token", ""),
                 promotion_code=values.get("promotion_code", ""),
