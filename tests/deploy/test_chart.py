@@ -293,7 +293,9 @@ def test_no_ingress_path_serves_metrics_or_the_probes(values):
     assert paths
     for url in ("/metrics", "/health/ready", "/health/live"):
         assert not [p for p in paths if routes(p, url)], (url, paths)
-    for url in ("/api/v1/stations", "/api/schema/", "/admin/login/", "/c/AB12CD", "/reports/dashboard"):
+    public = ("/api/v1/stations", "/api/schema/", "/admin/login/", "/c/AB12CD", "/reports/dashboard")
+    driver_pages = ("/c/AB12CD/start", "/s/some-token", "/s/some-token/stop", "/login", "/logout", "/me/sessions")
+    for url in public + driver_pages:
         assert [p for p in paths if routes(p, url)], (url, paths)
 
 
