@@ -4,9 +4,15 @@ the one built in order.
 
 `station_history` (a fixture, see `history`) makes the changes and returns the state events published;
 `replayed_in_reverse(consumer, events, wipe, snapshot)` empties the context's read model (and its inbox rows), delivers
-the events newest first straight to its handlers, and returns the snapshot for comparison."""
+the events newest first straight to its handlers, and returns the snapshot for comparison.
 
-from collections.abc import Callable
+`status_and_renames` is a shorter life (created, renamed, a status, renamed again, another status) whose events after
+the creation `orders_after_creation` shuffles every way: a full-state event (a rename) arriving after a newer
+status-only event must still apply what the status event does not carry."""
+
+import itertools
+import random
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -102,16 +108,77 @@ def history(operator_client, outbox) -> History:
     return History(station=station, plans=plans, events=events)
 
 
-def replayed_in_reverse(
+def status_and_renames(operator_client, outbox) -> History:
+    """A station created, renamed, one connector Faulted, renamed again, the other connector Preparing: the
+    station's events, one version sequence, with status-only events between full-state ones."""
+    created = operator_client.post(
+        "/api/v1/stations",
+        {
+            "name": "Quay Hub",
+            "address": "Kai 2, Hamburg",
+            "latitude": 53.54,
+            "longitude": 9.99,
+            "timezone": "Europe/Berlin",
+            "chargers": [
+                {
+                    "serial": "QH-AC-01",
+                    "max_power_kw": 22,
+                    "connectors": [{"number": 1, "type": "TYPE2"}, {"number": 2, "type": "TYPE2"}],
+                }
+            ],
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    station = created.json()
+    connectors = station["chargers"][0]["connectors"]
+
+    def rename(name):
+        response = operator_client.patch(f"/api/v1/stations/{station['id']}", {"name": name}, format="json")
+        assert response.status_code == 200, response.content
+
+    def set_status(connector, status):
+        url = f"/api/v1/connectors/{connector['id']}/status"
+        response = operator_client.put(url, {"status": status}, format="json")
+        assert response.status_code == 200, response.content
+
+    rename("Quay Hub North")
+    set_status(connectors[0], "Faulted")
+    rename("Quay Hub South")
+    set_status(connectors[1], "Preparing")
+    events = [e for e in outbox() if e.type in STATE_EVENTS and str(e.data.station_id) == station["id"]]
+    assert events[0].type == "station.created.v1"
+    return History(station=station, plans=[], events=events)
+
+
+def orders_after_creation(events: list[EventEnvelope], *, most: int = 40) -> Iterator[list[EventEnvelope]]:
+    """The creation first, then the other events in every order (a fixed sample of `most` when there are more)."""
+    first, rest = events[0], events[1:]
+    orders = list(itertools.permutations(rest))
+    if len(orders) > most:
+        orders = [tuple(reversed(rest)), *random.Random(16).sample(orders, most - 1)]
+    for order in orders:
+        yield [first, *order]
+
+
+def replayed(
     consumer: str, events: list[EventEnvelope], *, wipe: Callable[[], None], snapshot: Callable[[], Any]
 ) -> Any:
+    """The read model built from an empty one by these events, delivered in the order given."""
     with transaction.atomic():
         wipe()
         InboxMessage.objects.filter(consumer=consumer).delete()
-    for envelope in reversed(events):
+    for envelope in events:
         deliver(envelope, consumer)
     return snapshot()
 
 
+def replayed_in_reverse(
+    consumer: str, events: list[EventEnvelope], *, wipe: Callable[[], None], snapshot: Callable[[], Any]
+) -> Any:
+    return replayed(consumer, list(reversed(events)), wipe=wipe, snapshot=snapshot)
+
+
 def versions_of(events: list[EventEnvelope]) -> list[int]:
     return [e.data.version for e in events]
+

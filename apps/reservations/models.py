@@ -25,13 +25,20 @@ class Connector(models.Model):
     max_power_kw = models.FloatField(default=0)
     status = models.CharField(max_length=20, default="Available")
     status_at = models.DateTimeField(null=True, blank=True, help_text="When the status was last known to change.")
-    source_version = models.PositiveIntegerField(default=0, help_text="The station's version its data is from.")
+    source_version = models.PositiveIntegerField(
+        default=0, help_text="The station's version its data is from (station.created/updated.v1)."
+    )
+    status_version = models.PositiveIntegerField(
+        default=0, help_text="The station's version its status is from (any station event: status_changed too)."
+    )
     code = models.CharField(max_length=32, db_index=True)
     charger_health = models.CharField(
         max_length=10, blank=True, default="", help_text="From charger.health_changed.v1; empty: never reported."
     )
     charger_health_at = models.DateTimeField(null=True, blank=True)
-    charger_health_version = models.PositiveIntegerField(default=0)
+    charger_health_version = models.PositiveIntegerField(
+        default=0, help_text="Of the charger.health_changed.v1 applied."
+    )
     present = models.BooleanField(
         default=True, help_text="False once the station's latest data no longer lists this connector."
     )

@@ -5,7 +5,8 @@ from uuid import UUID, uuid4
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from apps.reservations import selectors
@@ -55,7 +56,9 @@ def _announce(
 
 @transaction.atomic
 def connectors_record_station(*, station: StationCreated | StationUpdated, at: datetime) -> None:
-    """Upserts the station's connectors as the event describes them (full state); `at` is the event time."""
+    """Upserts the station's connectors as the event describes them (full state); `at` is the event time. The
+    station's data is applied when it is newer than the data held, a connector's status when it is newer than the
+    status held (a station.status_changed.v1 of a later version may have moved only the status)."""
     listed: set[UUID] = set()
     for charger in station.chargers:
         for info in charger.connectors:
@@ -63,24 +66,31 @@ def connectors_record_station(*, station: StationCreated | StationUpdated, at: d
             connector = Connector.objects.select_for_update().filter(id=info.connector_id).first()
             if connector is None:
                 connector = Connector(id=info.connector_id)
-            elif station.version and connector.source_version >= station.version:
+            newer_data = not station.version or station.version > connector.source_version
+            if station.version:
+                newer_status = station.version > connector.status_version
+            else:
+                newer_status = connector.status_at is None or connector.status_at <= at
+            if not (newer_data or newer_status):
                 continue  # a newer state of the station is applied already
-            connector.station_id = station.station_id
-            connector.charger_id = charger.charger_id
-            connector.operator_id = station.operator_id
-            connector.station_name = station.name
-            connector.station_timezone = station.timezone
-            connector.station_enabled = station.enabled
-            connector.station_reservable = station.reservable
-            connector.number = info.number
-            connector.type = info.type
-            connector.max_power_kw = info.max_power_kw
-            connector.code = info.code
-            connector.present = True
-            if station.version or connector.status_at is None or connector.status_at <= at:
+            if newer_data:
+                connector.station_id = station.station_id
+                connector.charger_id = charger.charger_id
+                connector.operator_id = station.operator_id
+                connector.station_name = station.name
+                connector.station_timezone = station.timezone
+                connector.station_enabled = station.enabled
+                connector.station_reservable = station.reservable
+                connector.number = info.number
+                connector.type = info.type
+                connector.max_power_kw = info.max_power_kw
+                connector.code = info.code
+                connector.present = True
+                connector.source_version = max(connector.source_version, station.version)
+            if newer_status:
                 connector.status = info.status
                 connector.status_at = at
-            connector.source_version = max(connector.source_version, station.version)
+                connector.status_version = max(connector.status_version, station.version)
             connector.save()
     gone = Connector.objects.filter(station_id=station.station_id).exclude(id__in=listed)
     if station.version:
@@ -96,27 +106,29 @@ def connector_record_status(*, change: StationStatusChanged) -> None:
         logger.info("status of an unknown connector ignored", extra={"connector_id": str(change.connector_id)})
         return
     if change.version:
-        if connector.source_version >= change.version:
+        if connector.status_version >= change.version:
             return
     elif connector.status_at is not None and connector.status_at > change.changed_at:
         return
     connector.status = change.new_status
     connector.status_at = change.changed_at
-    connector.source_version = max(connector.source_version, change.version)
-    connector.save(update_fields=["status", "status_at", "source_version", "updated_at"])
+    connector.status_version = max(connector.status_version, change.version)
+    connector.save(update_fields=["status", "status_at", "status_version", "updated_at"])
 
 
 @transaction.atomic
 def charger_health_record(*, charger_id: UUID, health: str, changed_at: datetime, version: int = 0) -> None:
     """charger.health_changed.v1: an offline or faulted charger takes no new sessions or reservations until it is
     back. An older change than the one held is ignored (events may arrive out of order): by the charger's health
-    version, or by time for an event without one."""
+    version, or by time for an event without one (which keeps the version held)."""
     if version:
         newer = Q(charger_health_version__lt=version)
     else:
         newer = Q(charger_health_at__isnull=True) | Q(charger_health_at__lt=changed_at)
     Connector.objects.filter(newer, charger_id=charger_id).update(
-        charger_health=health, charger_health_at=changed_at, charger_health_version=version
+        charger_health=health,
+        charger_health_at=changed_at,
+        charger_health_version=Greatest("charger_health_version", Value(version)),
     )
 
 
