@@ -254,10 +254,19 @@ class KnownStationAdmin(OperatorScopedAdmin):
     """Pricing's read model of stations, kept by station.* events: read-only here."""
 
     operator_scope = "operator_id"
-    list_display = ["name", "station_id", "operator_id", "enabled", "updated_at"]
-    list_filter = ["enabled"]
+    list_display = ["name", "station_id", "operator_id", "enabled", "known", "updated_at"]
+    list_filter = ["enabled", "known"]
     search_fields = ["name", "=station_id", "=operator_id"]
-    readonly_fields = ["station_id", "operator_id", "name", "enabled", "version", "updated_at"]
+    readonly_fields = [
+        "station_id",
+        "operator_id",
+        "name",
+        "enabled",
+        "known",
+        "version",
+        "source_version",
+        "updated_at",
+    ]
     inlines = [KnownConnectorInline]
 
     def has_add_permission(self, request):

@@ -98,9 +98,14 @@ class KnownStation(models.Model):
     """Pricing's read model of a station, built from station.* events (never the stations tables)."""
 
     station_id = models.UUIDField(primary_key=True)
-    operator_id = models.UUIDField(db_index=True)
+    operator_id = models.UUIDField(db_index=True, null=True, blank=True, help_text="None until `known`.")
     name = models.CharField(max_length=200, blank=True)
     enabled = models.BooleanField(default=True)
+    known = models.BooleanField(
+        default=True,
+        help_text="False: only a connector's newer status has arrived, ahead of the station's own event; the "
+        "station is unknown to quotes until that event comes.",
+    )
     version = models.UUIDField(
         default=uuid.uuid4, help_text="Changes with every change to the station or its connectors (cache key)."
     )

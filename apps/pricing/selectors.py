@@ -56,7 +56,7 @@ def redemptions_visible_to(by: Actor) -> QuerySet[Redemption]:
 
 
 def known_station(station_id: UUID) -> KnownStation | None:
-    return KnownStation.objects.filter(station_id=station_id).first()
+    return KnownStation.objects.filter(station_id=station_id, known=True).first()
 
 
 # --- which plan applies ---
@@ -198,7 +198,7 @@ def quote_cache_clear() -> None:
 
 _VERSIONS_SQL = (
     "SELECT s.version, (SELECT v.token FROM pricing_readmodelversion v WHERE v.id = 1) "
-    "FROM pricing_knownstation s WHERE s.station_id = %s"
+    "FROM pricing_knownstation s WHERE s.station_id = %s AND s.known"
 )
 assert ReadModelVersion._meta.db_table == "pricing_readmodelversion"
 assert KnownStation._meta.db_table == "pricing_knownstation"
@@ -234,7 +234,7 @@ def quote_basis(*, station_id: UUID, connector_type: str, at: datetime) -> Quote
     if versions is None:
         raise UnknownStation(station_id)
 
-    station = KnownStation.objects.filter(station_id=station_id).first()
+    station = known_station(station_id)
     if station is None:
         raise UnknownStation(station_id)
     connectors = list(station.connectors.filter(type=connector_type).values_list("status", "max_power_kw"))

@@ -302,6 +302,7 @@ def known_station_upsert(
     if version and station.source_version >= version:
         return station
     station.operator_id, station.name, station.enabled, station.updated_at = operator_id, name, enabled, as_of
+    station.known = True
     station.source_version = max(station.source_version, version)
     station.save()
     _station_changed(station)
@@ -346,10 +347,16 @@ def known_connector_status_record(
     version: int = 0,
 ) -> None:
     """A connector's new status; ignored when older than the one known (by the station's version, or by time for
-    an event without one), or for a station not yet known."""
+    an event without one). One that arrives before the station's own event is kept on a placeholder station (not
+    `known`), so that older event, arriving later, brings the station but not its older status (an event without a
+    version, for a station not yet known, is ignored as before)."""
     station = KnownStation.objects.select_for_update().filter(station_id=station_id).first()
     if station is None:
-        return
+        if not version:
+            return
+        station, _ = KnownStation.objects.select_for_update().get_or_create(
+            station_id=station_id, defaults={"known": False, "updated_at": changed_at}
+        )
     connector = KnownConnector.objects.filter(connector_id=connector_id).first()
     if connector is None:
         KnownConnector.objects.create(
