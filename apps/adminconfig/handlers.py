@@ -1,14 +1,18 @@
 from apps.adminconfig import selectors, services
 from evcharge.contracts.adminconfig import ConfigChanged
-from evcharge.contracts.stations import StationCreated
+from evcharge.contracts.stations import StationCreated, StationUpdated
 from evcharge.events import EventEnvelope, subscriber
 
 
 @subscriber("station.created.v1", consumer="adminconfig")
-def on_station_created(event: EventEnvelope[StationCreated]) -> None:
+@subscriber("station.updated.v1", consumer="adminconfig")
+def on_station_changed(event: EventEnvelope[StationCreated | StationUpdated]) -> None:
     station = event.data
     services.station_settings_seed(
-        station_id=station.station_id, operator_id=station.operator_id, station_name=station.name
+        station_id=station.station_id,
+        operator_id=station.operator_id,
+        station_name=station.name,
+        version=station.version,
     )
 
 

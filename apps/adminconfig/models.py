@@ -49,11 +49,15 @@ class ConfigChange(models.Model):
 
 
 class StationSettings(models.Model):
-    """Per-station settings, seeded from config defaults when the station appears (station.created.v1)."""
+    """Per-station settings, seeded from config defaults when the station appears (station.created.v1); its name and
+    operator follow the station's newest event (station.created/updated.v1)."""
 
     station_id = models.UUIDField(primary_key=True)
     operator_id = models.UUIDField(db_index=True)
     station_name = models.CharField(max_length=200, blank=True)
+    station_version = models.PositiveIntegerField(
+        default=0, help_text="The station's version its name and operator are from (station.created/updated.v1)."
+    )
     enabled = models.BooleanField(default=True)
     reservable = models.BooleanField(default=True)
     max_power_kw = models.FloatField(null=True, blank=True)

@@ -99,17 +99,21 @@ def _settings_contract(settings: StationSettings) -> StationSettingsContract:
 
 
 @transaction.atomic
-def station_settings_seed(*, station_id: UUID, operator_id: UUID, station_name: str) -> StationSettings:
-    """On station.created.v1: the station's settings from the config defaults (kept if already there)."""
-    existing = StationSettings.objects.filter(station_id=station_id).first()
-    if existing is not None:
-        return existing
+def station_settings_seed(*, station_id: UUID, operator_id: UUID, station_name: str, version: int = 0) -> None:
+    """On station.created/updated.v1: the station's settings from the config defaults when it first appears (whichever
+    of its events arrives first); its name and operator from the newest station event after that. An older event
+    arriving late changes nothing; one without a version (from before versions) only seeds, as before."""
     defaults = {
         key.rsplit(".", 1)[1]: selectors.config_value(key, default) for key, default in schemas.STATION_DEFAULTS.items()
     }
-    return StationSettings.objects.create(
-        station_id=station_id, operator_id=operator_id, station_name=station_name, **defaults
+    _, created = StationSettings.objects.get_or_create(
+        station_id=station_id,
+        defaults={"operator_id": operator_id, "station_name": station_name, "station_version": version, **defaults},
     )
+    if not created and version:
+        StationSettings.objects.filter(station_id=station_id, station_version__lt=version).update(
+            operator_id=operator_id, station_name=station_name, station_version=version
+        )
 
 
 @transaction.atomic
