@@ -2,7 +2,14 @@
 order the events arrive in: each carries its aggregate's version and an older one changes nothing."""
 
 from apps.pricing.models import KnownStation, StationPlanAssignment
-from tests.event_order import history, replayed_in_reverse, versions_of
+from tests.event_order import (
+    history,
+    orders_after_creation,
+    replayed,
+    replayed_in_reverse,
+    status_and_renames,
+    versions_of,
+)
 
 
 def snapshot(station_id):
@@ -41,3 +48,23 @@ def test_an_older_station_config_arriving_last_does_not_win(operator_client, out
     deliver(first_plan, "pricing")  # the first config again, after all the others: a late redelivery
     assert str(StationPlanAssignment.objects.get(station_id=station_id).rate_plan_id) == told.plans[1]
     assert StationPlanAssignment.objects.get(station_id=station_id).config_version == second_plan.data.version + 2
+
+
+def station_of(station_id):
+    station = KnownStation.objects.get(station_id=station_id)
+    return station.name, sorted((str(c.connector_id), c.status) for c in station.connectors.all())
+
+
+def test_a_rename_arriving_after_a_newer_status_change_still_renames(operator_client, outbox):
+    told = status_and_renames(operator_client, outbox)
+    station_id = told.station["id"]
+    in_order = station_of(station_id)
+    assert in_order[0] == "Quay Hub South" and sorted(s for _, s in in_order[1]) == ["Faulted", "Preparing"]
+
+    def wipe():
+        KnownStation.objects.filter(station_id=station_id).delete()
+
+    for order in orders_after_creation(told.events):
+        assert replayed("pricing", order, wipe=wipe, snapshot=lambda: station_of(station_id)) == in_order, [
+            (e.type, e.data.version) for e in order
+        ]
