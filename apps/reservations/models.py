@@ -78,6 +78,36 @@ class StationSettings(models.Model):
         return str(self.station_id)
 
 
+class ChargerHealth(models.Model):
+    """Read model: a charger's health as its newest charger.health_changed.v1 says it, kept apart from the connectors
+    so a health change that arrives before the station's own event is not lost: a connector that event brings takes
+    its charger's health from here (Connector.charger_health is the copy the reads use)."""
+
+    charger_id = models.UUIDField(primary_key=True)
+    health = models.CharField(max_length=10)
+    changed_at = models.DateTimeField()
+    version = models.PositiveIntegerField(default=0, help_text="Of the charger.health_changed.v1 applied.")
+
+    def __str__(self) -> str:
+        return f"{self.charger_id} {self.health} (v{self.version})"
+
+
+class ConnectorStatusAhead(models.Model):
+    """A connector's status from a station.status_changed.v1 that arrived before the station's own event brought the
+    connector (the status change is newer than that event): the connector takes it when it comes, then it goes."""
+
+    connector_id = models.UUIDField(primary_key=True)
+    status = models.CharField(max_length=20)
+    status_at = models.DateTimeField()
+    version = models.PositiveIntegerField(help_text="The station's version the status is from.")
+
+    class Meta:
+        verbose_name_plural = "connector statuses ahead"
+
+    def __str__(self) -> str:
+        return f"{self.connector_id} {self.status} (v{self.version})"
+
+
 class Reservation(models.Model):
     class Status(models.TextChoices):
         CONFIRMED = "confirmed"

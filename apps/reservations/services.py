@@ -10,7 +10,14 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from apps.reservations import selectors
-from apps.reservations.models import ChargingSession, Connector, Reservation, StationSettings
+from apps.reservations.models import (
+    ChargerHealth,
+    ChargingSession,
+    Connector,
+    ConnectorStatusAhead,
+    Reservation,
+    StationSettings,
+)
 from evcharge.actor import DRIVER, Actor
 from evcharge.contracts import chargepoints, identity, pricing
 from evcharge.contracts.adminconfig import StationConfigUpdated
@@ -65,7 +72,7 @@ def connectors_record_station(*, station: StationCreated | StationUpdated, at: d
             listed.add(info.connector_id)
             connector = Connector.objects.select_for_update().filter(id=info.connector_id).first()
             if connector is None:
-                connector = Connector(id=info.connector_id)
+                connector = _connector_first_seen(info.connector_id, charger_id=charger.charger_id)
             newer_data = not station.version or station.version > connector.source_version
             if station.version:
                 newer_status = station.version > connector.status_version
@@ -98,12 +105,35 @@ def connectors_record_station(*, station: StationCreated | StationUpdated, at: d
     gone.update(present=False)
 
 
+def _connector_first_seen(connector_id: UUID, *, charger_id: UUID) -> Connector:
+    """A connector the station's event brings for the first time, with what arrived ahead of that event: a newer
+    status of its own, its charger's health."""
+    connector = Connector(id=connector_id)
+    ahead = ConnectorStatusAhead.objects.select_for_update().filter(connector_id=connector_id).first()
+    if ahead is not None:
+        connector.status, connector.status_at, connector.status_version = ahead.status, ahead.status_at, ahead.version
+        ahead.delete()
+    health = ChargerHealth.objects.filter(charger_id=charger_id).first()
+    if health is not None:
+        connector.charger_health, connector.charger_health_at = health.health, health.changed_at
+        connector.charger_health_version = health.version
+    return connector
+
+
 @transaction.atomic
 def connector_record_status(*, change: StationStatusChanged) -> None:
     connector = Connector.objects.select_for_update().filter(id=change.connector_id).first()
     if connector is None:
-        # The station's own event will bring the connector with its current status.
-        logger.info("status of an unknown connector ignored", extra={"connector_id": str(change.connector_id)})
+        if change.version:  # newer than the station's event that will bring the connector: kept until it comes
+            ConnectorStatusAhead.objects.get_or_create(
+                connector_id=change.connector_id,
+                defaults={"status": change.new_status, "status_at": change.changed_at, "version": change.version},
+            )
+            ConnectorStatusAhead.objects.filter(connector_id=change.connector_id, version__lt=change.version).update(
+                status=change.new_status, status_at=change.changed_at, version=change.version
+            )
+        else:  # from before versions: the station's own event brings the connector with its current status
+            logger.info("status of an unknown connector ignored", extra={"connector_id": str(change.connector_id)})
         return
     if change.version:
         if connector.status_version >= change.version:
@@ -120,7 +150,9 @@ def connector_record_status(*, change: StationStatusChanged) -> None:
 def charger_health_record(*, charger_id: UUID, health: str, changed_at: datetime, version: int = 0) -> None:
     """charger.health_changed.v1: an offline or faulted charger takes no new sessions or reservations until it is
     back. An older change than the one held is ignored (events may arrive out of order): by the charger's health
-    version, or by time for an event without one (which keeps the version held)."""
+    version, or by time for an event without one (which keeps the version held). Kept for the charger too, for
+    connectors the station's event has not brought yet."""
+    _charger_health_keep(charger_id=charger_id, health=health, changed_at=changed_at, version=version)
     if version:
         newer = Q(charger_health_version__lt=version)
     else:
@@ -129,6 +161,18 @@ def charger_health_record(*, charger_id: UUID, health: str, changed_at: datetime
         charger_health=health,
         charger_health_at=changed_at,
         charger_health_version=Greatest("charger_health_version", Value(version)),
+    )
+
+
+def _charger_health_keep(*, charger_id: UUID, health: str, changed_at: datetime, version: int) -> None:
+    _, created = ChargerHealth.objects.get_or_create(
+        charger_id=charger_id, defaults={"health": health, "changed_at": changed_at, "version": version}
+    )
+    if created:
+        return
+    newer = Q(version__lt=version) if version else Q(changed_at__lt=changed_at)
+    ChargerHealth.objects.filter(newer, charger_id=charger_id).update(
+        health=health, changed_at=changed_at, version=Greatest("version", Value(version))
     )
 
 
