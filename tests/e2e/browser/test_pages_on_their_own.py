@@ -1,8 +1,9 @@
 """What the driver's pages do by themselves in a real browser (their script polling the public API), which no test
 client sees: a charger online over OCPP — the page waits, turns to charging when the charger starts, says it is
-stopping, and shows the receipt when the charger stops; a German phone's live figures written the German way; a
-promotion code typed at the start taken off the receipt; a connector going out of service withdrawing the start
-from an open page; a payment service that does not answer; the print button. Fixtures and screenshots: conftest.py."""
+stopping, and shows the receipt when the charger stops (or that nothing was charged when it refuses); a German
+phone's live figures written the German way; a promotion code typed at the start taken off the receipt; a connector
+going out of service withdrawing the start from an open page; a payment service that does not answer; the print
+button. Fixtures and screenshots: conftest.py."""
 
 import re
 import uuid
@@ -128,6 +129,24 @@ def test_on_an_ocpp_charger_the_open_page_follows_the_charger_from_waiting_to_th
     expect(page.get_by_test_id("payment-status")).to_have_attribute("data-status", "partially_captured")
     assert TestGateway.calls("capture")[0].amount == receipt["total_amount"]
     phone.shot("receipt")
+
+
+def test_when_the_charger_refuses_the_remote_start_the_open_page_says_nothing_was_charged(
+    phone, network, online_charger
+):
+    page = phone.page
+    start_as_guest(page, network.code)
+    expect(page.get_by_test_id("waiting-for-charger")).to_be_visible()
+    session = ChargingSession.objects.get()
+    with transaction.atomic():  # the charger answers the RemoteStartTransaction with Rejected
+        reservations_contract.facade().session_cancel_pending(session_id=session.id, reason="remote start rejected")
+    expect(page.get_by_test_id("session-status")).to_have_text("Not started")  # by itself
+    expect(page.get_by_text("nothing is charged and the amount held on your card is released")).to_be_visible()
+    expect(page.get_by_test_id("stop-button")).to_have_count(0)
+    phone.shot("not-started")
+    [authorization] = TestGateway.calls("authorize")
+    assert [void.amount for void in TestGateway.calls("void")] == [authorization.amount]
+    assert TestGateway.calls("capture") == []
 
 
 def test_a_german_phone_sees_the_live_figures_and_the_receipt_the_german_way(phone_for, network):
