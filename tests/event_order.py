@@ -181,4 +181,3 @@ def replayed_in_reverse(
 
 def versions_of(events: list[EventEnvelope]) -> list[int]:
     return [e.data.version for e in events]
-
