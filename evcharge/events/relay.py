@@ -1,15 +1,22 @@
-"""The relay: claims due outbox rows, hands them to the transport, marks them sent.
+"""The relay: takes due outbox rows, hands them to the transport, marks them sent.
 
 Woken on commit of every transaction that published (and swept periodically by beat).
 
-1. claim: one short transaction selects due rows `FOR UPDATE SKIP LOCKED` and leases them
-   (`locked_until = now + EVENTS_RELAY_LEASE_SECONDS`), so relays running at once take disjoint rows;
-2. send: the batch goes out with no database transaction open (publisher confirms for the batch);
-3. mark: confirmed rows get `sent_at`; failed rows get an attempt, an exponential backoff and,
-   after EVENTS_RELAY_MAX_ATTEMPTS, `dead_at`.
+To a broker (RabbitMQ, on PostgreSQL), one transaction per batch:
+1. take: `UPDATE … SET sent_at … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING` marks due rows sent,
+   and the open transaction keeps them locked, so relays running at once take disjoint rows and nobody sees them
+   sent yet;
+2. send: the batch goes out with publisher confirms while that transaction waits (PostgreSQL ends one a hung relay
+   leaves open after EVENTS_RELAY_LEASE_SECONDS: `idle_in_transaction_session_timeout`);
+3. settle: rows the broker refused get an attempt, an exponential backoff and, after EVENTS_RELAY_MAX_ATTEMPTS,
+   `dead_at`, instead of `sent_at`; then COMMIT. One write per row.
+A relay that dies before the commit rolls back: its rows are due again at once and published a second time;
+consumers absorb the duplicate through their inbox (at least once). A backlog goes through two such lanes, each on
+its own connection, so one takes and commits while the other publishes; batches reach the broker in outbox order.
 
-A relay that dies between 2 and 3 leaves leased rows: they are taken again once the lease ends and
-published a second time; consumers absorb the duplicate through their inbox (at least once).
+In-process (the inline transport: handlers run during the send, in transactions of their own) the relay leases the
+rows instead (`locked_until = now + EVENTS_RELAY_LEASE_SECONDS`) in one short transaction, sends, and marks them
+sent in another; a relay that dies in between leaves them leased until the lease ends.
 """
 
 import logging
@@ -31,7 +38,31 @@ from evcharge.events.transports import RelayedEvent, Transport, get_transport
 logger = logging.getLogger("evcharge.events.relay")
 _local = threading.local()
 
-_CLAIM_SQL = """
+_TAKE_SQL = """
+WITH taken AS (
+    UPDATE events_outboxmessage SET sent_at = %(now)s, locked_until = NULL
+    WHERE id IN (
+        SELECT id FROM events_outboxmessage
+        WHERE sent_at IS NULL AND dead_at IS NULL AND available_at <= %(now)s
+          AND (locked_until IS NULL OR locked_until < %(now)s)
+        ORDER BY created_at
+        LIMIT %(limit)s
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING id, type, envelope, created_at
+)
+SELECT id, type, envelope FROM taken ORDER BY created_at
+"""
+# `envelope`, not `envelope::text`: Django has psycopg hand jsonb over as its text, unparsed, and the cast would make
+# PostgreSQL render each envelope twice.
+
+# A relay's transaction may skip waiting for the WAL flush: if PostgreSQL crashes and loses one, the rows are merely
+# published again, which at-least-once delivery and the consumers' inbox absorb.
+_TAKE_SETTINGS_SQL = (
+    "SELECT set_config('synchronous_commit', 'off', true), set_config('idle_in_transaction_session_timeout', %s, true)"
+)
+
+_LEASE_SQL = """
 UPDATE events_outboxmessage SET locked_until = %(lease_end)s
 WHERE id IN (
     SELECT id FROM events_outboxmessage
@@ -43,12 +74,6 @@ WHERE id IN (
 )
 RETURNING id, type, envelope, created_at
 """
-# `envelope`, not `envelope::text`: Django has psycopg hand jsonb over as its text, unparsed, and the cast would make
-# PostgreSQL render each envelope twice (a third of the claim's cost for a batch of 500).
-
-
-# Claims and marks may skip waiting for the WAL flush: if PostgreSQL crashes and loses one, the row is
-# merely published again, which at-least-once delivery and the consumers' inbox absorb.
 _NO_FSYNC_SQL = "SET LOCAL synchronous_commit = off"
 _MARK_SENT_SQL = "UPDATE events_outboxmessage SET sent_at = %s, locked_until = NULL WHERE id = ANY(%s)"
 
@@ -70,14 +95,143 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2 ** max(attempts - 1, 0), 600))
 
 
+def relay_pending(*, max_batches: int = 1000, transport: Transport | None = None) -> int:
+    """Drains due rows, batch after batch; returns how many were handed to the transport. Re-entrant calls (an
+    in-process handler publishing) just ask for another pass."""
+    if getattr(_local, "running", False):
+        _local.again = True
+        return 0
+    _local.running = True
+    transport = transport or get_transport()
+    try:
+        if getattr(transport, "remote", False) and connections["default"].vendor == "postgresql":
+            return _relay_in_transactions(transport, max_batches)
+        return _relay_leased(transport, max_batches)
+    finally:
+        _local.running = False
+
+
+def _after_publish(events: list[RelayedEvent]) -> None:
+    """Nothing; tests replace it to simulate a relay crashing between publish and mark-sent."""
+
+
+def _send(transport: Transport, events: list[RelayedEvent]) -> dict[UUID, str]:
+    try:
+        return transport.send(events)
+    except Exception as exc:
+        logger.exception("transport failed")
+        return {event.id: f"{type(exc).__name__}: {exc}" for event in events}
+
+
+def _count_published(events: list[RelayedEvent], failures: dict[UUID, str]) -> int:
+    sent = Counter(event.type for event in events if event.id not in failures)
+    for event_type, count in sent.items():
+        metrics.published.labels(event_type).inc(count)
+    return sum(sent.values())
+
+
+# To a broker: a transaction per batch --------------------------------------------------------------------------
+
+
+class _Turns:
+    """Hands a relay's lanes their batches in outbox order and lets the batches reach the broker in that order."""
+
+    def __init__(self, *, limit: int, max_batches: int) -> None:
+        self.limit = limit
+        self.max_batches = max_batches
+        self.stopped = False  # the broker is away, or a lane failed: the rest is given back
+        self._taking = threading.Lock()
+        self._taken = 0
+        self._turn = threading.Condition()
+        self._published = 0
+
+    def take(self) -> tuple[int, list[RelayedEvent]] | None:
+        with self._taking:
+            if self.stopped or self._taken >= self.max_batches:
+                return None
+            events = _take(self.limit)
+            if not events:
+                return None
+            self._taken += 1
+            return self._taken - 1, events
+
+    def publish(self, ticket: int, transport: Transport, events: list[RelayedEvent]) -> dict[UUID, str] | None:
+        """The broker's failures, or None when the batch is to be given back unsent."""
+        with self._turn:
+            self._turn.wait_for(lambda: self._published == ticket)
+            try:
+                if self.stopped:
+                    return None
+                failures = _send(transport, events)
+                if len(failures) == len(events):
+                    self.stopped = True
+                return failures
+            finally:
+                self._published += 1
+                self._turn.notify_all()
+
+
+def _take(limit: int) -> list[RelayedEvent]:
+    with connections["default"].cursor() as cursor:
+        cursor.execute(_TAKE_SETTINGS_SQL, [f"{settings.EVENTS_RELAY_LEASE_SECONDS * 1000:.0f}ms"])
+        cursor.execute(_TAKE_SQL, {"now": timezone.now(), "limit": limit})
+        return [RelayedEvent(id=row[0], type=row[1], body=row[2].encode()) for row in cursor.fetchall()]
+
+
+def _relay_in_transactions(transport: Transport, max_batches: int) -> int:
+    turns = _Turns(limit=settings.EVENTS_RELAY_BATCH_SIZE, max_batches=max_batches)
+    relayed = _lane(turns, transport, batches=1)  # the usual wake-up: a few rows, on this thread
+    if relayed < turns.limit or turns.stopped:
+        return relayed
+    with ThreadPoolExecutor(2, thread_name_prefix="relay-lane") as pool:
+        lanes = [pool.submit(_lane_on_its_own_connection, turns, transport) for _ in range(2)]
+    return relayed + sum(lane.result() for lane in lanes)
+
+
+def _lane_on_its_own_connection(turns: _Turns, transport: Transport) -> int:
+    try:
+        return _lane(turns, transport)
+    finally:
+        connections.close_all()
+
+
+def _lane(turns: _Turns, transport: Transport, *, batches: int | None = None) -> int:
+    relayed = 0
+    try:
+        while batches is None or batches > 0:
+            with transaction.atomic():
+                taken = turns.take()
+                if taken is None:
+                    break
+                ticket, events = taken
+                failures = turns.publish(ticket, transport, events)
+                if failures is None:
+                    transaction.set_rollback(True)
+                    break
+                _after_publish(events)
+                if failures:
+                    _record_failures(failures, {event.id: event.type for event in events})
+            _count_published(events, failures)
+            relayed += len(events)
+            batches = None if batches is None else batches - 1
+    except BaseException:
+        turns.stopped = True
+        raise
+    return relayed
+
+
+# In-process: leased rows ---------------------------------------------------------------------------------------
+
+
 def claim(*, limit: int) -> list[RelayedEvent]:
+    """Leases due rows to this relay (see the module's docstring)."""
     now = timezone.now()
     lease_end = now + timedelta(seconds=settings.EVENTS_RELAY_LEASE_SECONDS)
     connection = connections["default"]
     if connection.vendor == "postgresql":
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(_NO_FSYNC_SQL)
-            cursor.execute(_CLAIM_SQL, {"lease_end": lease_end, "now": now, "limit": limit})
+            cursor.execute(_LEASE_SQL, {"lease_end": lease_end, "now": now, "limit": limit})
             rows = sorted(cursor.fetchall(), key=lambda row: row[3])
         return [RelayedEvent(id=row[0], type=row[1], body=row[2].encode()) for row in rows]
     # SQLite (embedded mode): a write transaction is exclusive already, SKIP LOCKED is not needed.
@@ -96,80 +250,25 @@ def claim(*, limit: int) -> list[RelayedEvent]:
     ]
 
 
-def _after_publish(events: list[RelayedEvent]) -> None:
-    """Nothing; tests replace it to simulate a relay crashing between publish and mark-sent."""
-
-
-def relay_batch(*, limit: int | None = None, transport: Transport | None = None) -> int:
-    """Sends one batch of due rows. Returns how many were claimed."""
-    return _relay_batch(limit=limit, transport=transport)[0]
-
-
-def _relay_batch(*, limit: int | None, transport: Transport | None) -> tuple[int, int]:
-    """Returns (claimed, sent)."""
-    events = claim(limit=limit or settings.EVENTS_RELAY_BATCH_SIZE)
-    if not events:
-        return 0, 0
-    return len(events), _finish(events, _send(transport or get_transport(), events))
-
-
-def _finish(events: list[RelayedEvent], failures: dict[UUID, str]) -> int:
-    _after_publish(events)
-    return _mark(events, failures)
-
-
-def _mark(events: list[RelayedEvent], failures: dict[UUID, str]) -> int:
-    sent = [event for event in events if event.id not in failures]
-    if sent:
-        mark_sent([event.id for event in sent])
-        for event_type, count in Counter(event.type for event in sent).items():
-            metrics.published.labels(event_type).inc(count)
-    if failures:
-        _record_failures(failures, {event.id: event.type for event in events})
-    return len(sent)
-
-
-def _relay_backlog(transport: Transport, current: list[RelayedEvent], max_batches: int) -> int:
-    """A backlog (full batches): a helper thread, on its own database connection, claims batch N+1
-    and marks batch N-1 while this thread publishes batch N and awaits its confirms, so the database
-    round trips hide behind the broker's work. Still one batch unconfirmed at a time."""
-    limit = settings.EVENTS_RELAY_BATCH_SIZE
-    total, batches, previous = 0, 1, None
-    with ThreadPoolExecutor(1, thread_name_prefix="relay-db") as helper:
-        try:
-            while current:
-                next_claim = helper.submit(claim, limit=limit) if batches < max_batches else None
-                marking = helper.submit(_mark, *previous) if previous else None
-                failures = _send(transport, current)
-                if marking:
-                    marking.result()
-                    previous = None
-                _after_publish(current)
-                total += len(current)
-                previous = (current, failures)
-                upcoming = next_claim.result() if next_claim else []
-                if len(failures) == len(current):  # the broker is away: hand the next batch back
-                    if upcoming:
-                        helper.submit(_release, [event.id for event in upcoming]).result()
-                    break
-                current, batches = upcoming, batches + 1
-            if previous:
-                helper.submit(_mark, *previous).result()
-        finally:
-            helper.submit(connections.close_all).result()
+def _relay_leased(transport: Transport, max_batches: int) -> int:
+    total = 0
+    for _ in range(max_batches):
+        _local.again = False
+        events = claim(limit=settings.EVENTS_RELAY_BATCH_SIZE)
+        total += len(events)
+        if events:
+            failures = _send(transport, events)
+            _after_publish(events)
+            if len(failures) == len(events):
+                _record_failures(failures, {event.id: event.type for event in events})
+                break  # the transport is away: leave the rest for the next wake-up or sweep
+            mark_sent([event.id for event in events if event.id not in failures])
+            _count_published(events, failures)
+            if failures:
+                _record_failures(failures, {event.id: event.type for event in events})
+        elif not _local.again:
+            break
     return total
-
-
-def _send(transport: Transport, events: list[RelayedEvent]) -> dict[UUID, str]:
-    try:
-        return transport.send(events)
-    except Exception as exc:
-        logger.exception("transport failed")
-        return {event.id: f"{type(exc).__name__}: {exc}" for event in events}
-
-
-def _release(ids: list[UUID]) -> None:
-    OutboxMessage.objects.filter(id__in=ids).update(locked_until=None)
 
 
 def mark_sent(ids: list[UUID]) -> None:
@@ -193,7 +292,7 @@ def _record_failures(failures: dict[UUID, str], types: dict[UUID, str]) -> None:
         for event_id, attempts in rows:
             groups.setdefault((attempts + 1, failures[event_id][:2000]), []).append(event_id)
         for (attempts, error), ids in groups.items():
-            changes = {"attempts": attempts, "last_error": error, "locked_until": None}
+            changes = {"attempts": attempts, "last_error": error, "sent_at": None, "locked_until": None}
             if attempts >= settings.EVENTS_RELAY_MAX_ATTEMPTS:
                 changes["dead_at"] = now
                 for event_id in ids:
@@ -205,36 +304,6 @@ def _record_failures(failures: dict[UUID, str], types: dict[UUID, str]) -> None:
             else:
                 changes["available_at"] = now + backoff(attempts)
             OutboxMessage.objects.filter(id__in=ids).update(**changes)
-
-
-def relay_pending(*, max_batches: int = 1000, transport: Transport | None = None) -> int:
-    """Drains due rows, batch after batch. Re-entrant calls (a handler publishing) just ask for another pass."""
-    if getattr(_local, "running", False):
-        _local.again = True
-        return 0
-    _local.running = True
-    total = 0
-    transport = transport or get_transport()
-    try:
-        if getattr(transport, "pipelined", False):
-            first = claim(limit=settings.EVENTS_RELAY_BATCH_SIZE)
-            if len(first) == settings.EVENTS_RELAY_BATCH_SIZE:
-                return _relay_backlog(transport, first, max_batches)
-            if first:  # a few rows, the usual wake-up: no helper thread
-                total += len(first)
-                if not _finish(first, _send(transport, first)):
-                    return total  # the broker is away
-        for _ in range(max_batches):
-            _local.again = False
-            claimed, sent = _relay_batch(limit=None, transport=transport)
-            total += claimed
-            if claimed and not sent:
-                break  # the broker is away: leave the rest for the next wake-up or sweep
-            if not claimed and not _local.again:
-                break
-    finally:
-        _local.running = False
-    return total
 
 
 def replay_outbox(*, ids: list[UUID]) -> int:

@@ -160,7 +160,6 @@ def test_a_message_that_is_no_cloudevent_is_dead_lettered_by_the_broker(bus, set
 def test_relay_killed_between_publish_and_mark_sent_loses_nothing(bus, settings, monkeypatch):
     from evcharge.events import relay
 
-    settings.EVENTS_RELAY_LEASE_SECONDS = 0.5
     calls = []
     bus.subscribe("user.created.v1", consumer=CONSUMER)(lambda event: calls.append(event.id))
     tap = bus.tap("user.created.v1")
@@ -175,11 +174,12 @@ def test_relay_killed_between_publish_and_mark_sent_loses_nothing(bus, settings,
         published.append(publish(user_created()))  # the relay runs (and dies) right after this commit
     (envelope,) = published
     row = OutboxMessage.objects.get(id=envelope.id)
-    assert row.sent_at is None and row.locked_until is not None  # published, not marked: still leased
+    assert row.sent_at is None and row.locked_until is None  # published, its transaction rolled back: due again
     tap.wait_for(1)
 
     monkeypatch.setattr(relay, "_after_publish", lambda events: None)
-    bus.wait_until(lambda: bus.relay() and OutboxMessage.objects.get(id=envelope.id).sent_at)  # after the lease
+    assert bus.relay() == 1
+    assert OutboxMessage.objects.get(id=envelope.id).sent_at is not None
 
     assert [m.event_id for m in tap.wait_for(2)] == [str(envelope.id)] * 2  # published twice...
     bus.wait_until(lambda: counter("duplicates", CONSUMER) == duplicates_before + 1)
@@ -219,14 +219,7 @@ def test_two_relays_in_parallel_publish_each_of_10k_rows_once(bus, settings):
 
     bus.stop()  # nobody consumes: the tap alone counts what was published
     tap = bus.tap("#")
-    envelopes = [EventEnvelope.wrap(user_created()) for _ in range(10_000)]
-    OutboxMessage.objects.bulk_create(
-        [
-            OutboxMessage(id=e.id, type=e.type, envelope=e.to_dict(), created_at=e.time, available_at=e.time)
-            for e in envelopes
-        ],
-        batch_size=2000,
-    )
+    envelopes = outbox_backlog(10_000)
 
     def relay(_index):
         transport = RabbitMQTransport()  # each relay its own connection, as two workers would have
@@ -265,3 +258,105 @@ def test_the_celery_consumer_step_consumes_the_queues(bus, settings):
         step.stop(None)
     assert calls == [envelope.id]
     assert step.loop is None
+
+
+def outbox_backlog(count: int) -> list[EventEnvelope]:
+    envelopes = [EventEnvelope.wrap(user_created()) for _ in range(count)]
+    OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(id=e.id, type=e.type, envelope=e.to_dict(), created_at=e.time, available_at=e.time)
+            for e in envelopes
+        ],
+        batch_size=2000,
+    )
+    return envelopes
+
+
+def test_a_backlog_reaches_the_broker_in_outbox_order_through_both_lanes(bus, settings):
+    from evcharge.events.relay import relay_pending
+
+    settings.EVENTS_RELAY_BATCH_SIZE = 100
+    bus.stop()
+    tap = bus.tap("#")
+    envelopes = outbox_backlog(1_050)  # ten full batches and a half: the lanes take turns
+
+    assert relay_pending() == 1_050
+
+    assert [m.event_id for m in tap.wait_for(1_050, timeout=30)] == [str(e.id) for e in envelopes]
+    assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()
+
+
+def test_a_relay_dying_mid_backlog_keeps_what_was_confirmed_and_leaves_the_rest_due(bus, settings, monkeypatch):
+    from evcharge.events import relay
+
+    settings.EVENTS_RELAY_BATCH_SIZE = 100
+    bus.stop()
+    tap = bus.tap("#")
+    envelopes = outbox_backlog(500)
+    batches = []
+
+    def crash_on_the_third(events):
+        batches.append(events)
+        if len(batches) == 3:
+            raise RelayKilled("killed after publishing its third batch, before committing it")
+
+    monkeypatch.setattr(relay, "_after_publish", crash_on_the_third)
+    with pytest.raises(RelayKilled):
+        relay.relay_pending()
+
+    crashed = {event.id for event in batches[2]}
+    confirmed = {event.id for batch in batches for event in batch} - crashed  # the other lane may finish its own
+    assert set(OutboxMessage.objects.filter(sent_at__isnull=False).values_list("id", flat=True)) == confirmed
+    assert len(tap.wait_for(len(confirmed) + 100)) == len(confirmed) + 100  # the crashed batch went out too
+
+    monkeypatch.setattr(relay, "_after_publish", lambda events: None)
+    assert relay.relay_pending() == 500 - len(confirmed)  # due at once: no lease to wait for, no lane holding rows
+    published = [m.event_id for m in tap.wait_for(600)]
+    assert set(published) == {str(e.id) for e in envelopes}
+    assert len(published) - len(set(published)) == 100  # the crashed batch, twice: the inbox absorbs it
+    assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()
+
+
+def test_rows_a_hung_relay_holds_come_free_when_postgresql_ends_its_transaction(bus, settings, monkeypatch):
+    import threading
+
+    from django.db import connections
+
+    from evcharge.events import relay
+
+    settings.EVENTS_RELAY_LEASE_SECONDS = 1  # PostgreSQL's idle_in_transaction_session_timeout for the relay
+    bus.stop()
+    tap = bus.tap("#")
+    [envelope] = outbox_backlog(1)
+    hung, resume = threading.Event(), threading.Event()
+
+    def hang(events):
+        hung.set()
+        resume.wait(10)
+
+    monkeypatch.setattr(relay, "_after_publish", hang)
+    outcome = []
+
+    def hung_relay():
+        try:
+            outcome.append(relay.relay_pending())
+        except Exception as exc:
+            outcome.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=hung_relay)
+    thread.start()
+    assert hung.wait(10)
+    monkeypatch.setattr(relay, "_after_publish", lambda events: None)
+    try:
+        assert relay.relay_pending() == 0  # locked by the hung relay's open transaction: skipped
+        bus.wait_until(lambda: relay.relay_pending() == 1, timeout=10)  # PostgreSQL ended it after a second
+    finally:
+        resume.set()
+        thread.join(10)
+
+    [error] = outcome  # the hung relay's commit finds its session gone: it published, nothing more
+    assert isinstance(error, Exception), error
+    assert [m.event_id for m in tap.wait_for(2)] == [str(envelope.id)] * 2
+    assert OutboxMessage.objects.get(id=envelope.id).sent_at is not None

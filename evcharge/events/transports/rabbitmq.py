@@ -14,7 +14,7 @@ from uuid import UUID
 from django.conf import settings
 
 from evcharge.events import metrics
-from evcharge.events.broker import ConfirmingPublisher, Outgoing
+from evcharge.events.broker import BatchResult, ConfirmingPublisher, Outgoing
 from evcharge.events.envelope import CLOUDEVENTS_CONTENT_TYPE
 from evcharge.events.topology import declare_topology, exchange_name
 from evcharge.events.transports import RelayedEvent
@@ -37,13 +37,11 @@ def message_properties(event_id: UUID | str, event_type: str, headers: dict | No
 
 
 class RabbitMQTransport:
-    pipelined = True  # the relay may claim and mark in a helper thread while this publishes
+    remote = True  # no handler runs during a send: the relay may hold its transaction open across it
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._publisher: ConfirmingPublisher | None = None
-        self._batch: list[RelayedEvent] = []
-        self._batch_error: Exception | None = None
 
     def _connected_publisher(self) -> ConfirmingPublisher:
         if self._publisher is None:
@@ -61,15 +59,20 @@ class RabbitMQTransport:
         return self._publisher
 
     def send(self, events: list[RelayedEvent]) -> dict[UUID, str]:
-        self.begin(events)
-        return self.end()
+        with self._lock:
+            try:
+                result = self._publish(events)
+            except Exception as exc:
+                self.close()
+                logger.warning("publish failed; the rows stay unsent", exc_info=exc)
+                return {event.id: f"{type(exc).__name__}: {exc}" for event in events}
+        types = {event.id: event.type for event in events}
+        for event_id in result.returned:
+            metrics.unroutable.labels(types[event_id]).inc()
+            logger.info("event routed to no queue", extra={"event_id": str(event_id), "event_type": types[event_id]})
+        return result.failed
 
-    def begin(self, events: list[RelayedEvent]) -> None:
-        """Publishes a batch without waiting; end() waits for its confirms. The relay claims and
-        marks other batches in between, so the database work hides behind the broker's."""
-        self._lock.acquire()
-        self._batch = events
-        self._batch_error: Exception | None = None
+    def _publish(self, events: list[RelayedEvent]) -> BatchResult:
         exchange = exchange_name()
         outgoing = [
             Outgoing(event.id, exchange, event.type, event.body, message_properties(event.id, event.type))
@@ -78,40 +81,15 @@ class RabbitMQTransport:
         reused = self._publisher is not None
         try:
             self._connected_publisher().publish_nowait(outgoing)
-        except Exception as exc:
-            self.close()
+        except Exception:
             if not reused:
-                self._batch_error = exc
-                return
+                raise
             # An idle connection may have been dropped: once more on a fresh one (a message the
             # broker did take before is then published twice, which consumers absorb).
             logger.info("publish failed on a reused connection; reconnecting", exc_info=True)
-            try:
-                self._connected_publisher().publish_nowait(outgoing)
-            except Exception as retry_exc:
-                self.close()
-                self._batch_error = retry_exc
-
-    def end(self) -> dict[UUID, str]:
-        events, error = self._batch, self._batch_error
-        try:
-            if error is None:
-                try:
-                    result = self._connected_publisher().wait_for_confirms()
-                except Exception as exc:
-                    self.close()
-                    error = exc
-            if error is not None:
-                logger.warning("publish failed; the rows stay unsent", exc_info=error)
-                return {event.id: f"{type(error).__name__}: {error}" for event in events}
-        finally:
-            self._batch = []
-            self._lock.release()
-        types = {event.id: event.type for event in events}
-        for event_id in result.returned:
-            metrics.unroutable.labels(types[event_id]).inc()
-            logger.info("event routed to no queue", extra={"event_id": str(event_id), "event_type": types[event_id]})
-        return result.failed
+            self.close()
+            self._connected_publisher().publish_nowait(outgoing)
+        return self._connected_publisher().wait_for_confirms()
 
     def wake_relay(self) -> None:
         from evcharge.events.tasks import relay_outbox
