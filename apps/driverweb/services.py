@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 from uuid import UUID
 
 from django.conf import settings
@@ -22,6 +23,8 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from apps.driverweb.models import WebCheckout, token_digest
@@ -370,7 +373,7 @@ def session_label(status: str) -> str:
 def receipt_lines(receipt: SessionReceipt) -> list[dict]:
     return [
         {
-            "description": line.description,
+            "description": line_description(line),
             "quantity": line.quantity,
             "unit": line.unit,
             "amount": money(line.amount, receipt.currency),
@@ -378,3 +381,25 @@ def receipt_lines(receipt: SessionReceipt) -> list[dict]:
         for line in receipt.lines
         if line.kind != "discount"
     ]
+
+
+def line_description(line: billing.ReceiptLine) -> str:
+    """A receipt line in the reader's language, from its kind and quantity (billing's description is English);
+    lines staff wrote (products, adjustments) keep their text."""
+    quantity = Decimal(line.quantity)
+    if line.kind == "energy":
+        return _("Energy %(kwh)s kWh") % {"kwh": number_format(quantity, 3, use_l10n=True)}
+    if line.kind == "time":
+        return _("Charging time %(duration)s") % {"duration": _duration(quantity)}
+    if line.kind == "idle_fee":
+        return _("Idle fee for %(duration)s after the grace period") % {"duration": _duration(quantity)}
+    if line.kind == "session_fee":
+        return str(_("Session fee"))
+    if line.kind == "reservation_fee":
+        return str(_("Reservation fee"))
+    return line.description
+
+
+def _duration(minutes: Decimal) -> str:
+    seconds = int((minutes * 60).to_integral_value())
+    return _("%(minutes)d min %(seconds)02d s") % {"minutes": seconds // 60, "seconds": seconds % 60}

@@ -186,7 +186,6 @@ def test_a_german_browser_gets_german_pages_and_prices(phone_for, network):
     phone.shot("unknown-code-de")
 
 
-@pytest.mark.xfail(strict=True, reason="app.js reloads on the session's status, not on its payment's: not yet shown")
 def test_a_receipt_waiting_for_the_bank_shows_the_capture_when_it_lands(phone, network):
     from apps.billing.gateways import GatewayTimeout
     from apps.billing.services.holds import holds_sweep

@@ -175,7 +175,6 @@ def test_a_german_phone_sees_the_live_figures_and_the_receipt_the_german_way(pho
     phone.shot("receipt-de")
 
 
-@pytest.mark.xfail(strict=True, reason="the receipt lines are billing's English descriptions (web-requests #2)")
 def test_a_german_receipt_names_its_lines_in_german(phone_for, network):
     phone = phone_for("de-DE")
     page = phone.page

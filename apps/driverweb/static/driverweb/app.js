@@ -36,6 +36,11 @@
     const url = session.getAttribute("data-session-api");
     const started = new Date(session.getAttribute("data-started-at"));
     const status = session.getAttribute("data-status");
+    const receipt = document.querySelector('[data-testid="receipt-total"]');
+    const final = receipt ? receipt.getAttribute("data-final") === "1" : false;
+    const paymentEl = document.querySelector('[data-testid="payment-status"]');
+    const payment = paymentEl ? paymentEl.getAttribute("data-status") : null;
+    const settling = payment === "pending" || payment === "authorized"; // the bank's answer may still come
     function tick() {
       const seconds = Math.max(0, Math.floor((Date.now() - started.getTime()) / 1000));
       const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
@@ -45,8 +50,10 @@
       fetch(url, { headers: { Accept: "application/json" } }).then(function (r) { return r.ok ? r.json() : null; })
         .then(function (body) {
           if (!body) return;
-          if (body.status !== status || (body.receipt && !document.querySelector('[data-testid="receipt-total"]'))) {
-            window.location.reload(); // pending -> active -> completed -> receipt: the server renders each
+          const changed = body.status !== status || (body.receipt && (!receipt ||
+            body.receipt.payment_status !== payment || (body.receipt.status === "paid" || body.receipt.status === "void") !== final));
+          if (changed) {
+            window.location.reload(); // pending -> active -> completed -> receipt -> paid: the server renders each
             return;
           }
           if (body.energy_wh !== null) set("energy-kwh", (body.energy_wh / 1000).toLocaleString(lang, { minimumFractionDigits: 3, maximumFractionDigits: 3 }));
@@ -54,7 +61,7 @@
         }).catch(function () {});
     }
     if (status === "active") setInterval(tick, 1000);
-    if (status !== "cancelled" && !document.querySelector('[data-testid="receipt-total"][data-final="1"]')) setInterval(poll, 3000);
+    if (status !== "cancelled" && !(final && !settling)) setInterval(poll, 3000);
     document.addEventListener("visibilitychange", function () { if (!document.hidden) poll(); }); // a phone waking up
   }
 
