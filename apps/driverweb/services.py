@@ -33,7 +33,7 @@ from evcharge.contracts.billing import SessionReceipt
 from evcharge.contracts.pricing import NoApplicableTariff, Quote
 from evcharge.contracts.reservations import SessionLive
 from evcharge.contracts.stations import ConnectorView
-from evcharge.errors import Conflict, DomainError, InvalidInput, NotFound
+from evcharge.errors import BusinessRuleViolation, Conflict, DomainError, InvalidInput, NotFound
 from evcharge.money import format_money
 
 logger = logging.getLogger("evcharge.driverweb")
@@ -198,6 +198,7 @@ def start(request: StartRequest) -> tuple[str, WebCheckout]:
         raise Conflict(
             _refusal_text(page.refusal if page else "busy"), code=f"connector_{page.refusal if page else 'busy'}"
         )
+    _check_promotion(request, page)
     hold = billing.facade().hold_authorize(
         card_token=card_token, currency=page.quote.tariff.currency, idempotency_key=f"driverweb:{token_digest(token)}"
     )
@@ -228,6 +229,45 @@ def start(request: StartRequest) -> tuple[str, WebCheckout]:
         raise
     logger.info("web checkout started", extra={"session": str(checkout.session_id), "kind": checkout.kind})
     return token, checkout
+
+
+AMOUNT_DEPENDENT_REFUSALS = {"below_minimum"}  # decided on the invoice's real total, when billing applies the code
+
+
+class PromotionCodeRefused(BusinessRuleViolation):
+    """The typed promotion code cannot apply here; `refusal` is pricing's code for why (unknown, expired, ...)."""
+
+    def __init__(self, *, promotion_code: str, refusal: str, reason: str) -> None:
+        super().__init__(
+            f"The promotion code {promotion_code} cannot be used: {reason}",
+            errors={"promotion_code": [reason]},
+            code="promotion_refused",
+        )
+        self.promotion_code = promotion_code
+        self.refusal = refusal
+        self.reason = reason
+
+
+def _check_promotion(request: StartRequest, page: ConnectorPage) -> None:
+    """A typed promotion code that cannot apply is refused before any card is held, not dropped from the receipt
+    later. Checked against the page's example session; a rule on the amount waits for the real total."""
+    code = request.promotion_code.strip()
+    if not code:
+        return
+    evaluation = pricing.facade().evaluate_promotion(
+        code=code,
+        amount=page.quote.estimated_total,
+        currency=page.quote.tariff.currency,
+        station_id=page.connector.station_id,
+        user_id=request.user_id,
+    )
+    if evaluation.valid or evaluation.refusal_code in AMOUNT_DEPENDENT_REFUSALS:
+        return
+    raise PromotionCodeRefused(
+        promotion_code=code,
+        refusal=evaluation.refusal_code or "",
+        reason=evaluation.reason or "This promotion code cannot be used.",
+    )
 
 
 def _payer(request: StartRequest) -> tuple[str, str]:

@@ -406,12 +406,14 @@ def promotion_evaluate(
     """What applying the code would give, with no side effect."""
     found = promotion_find(code=code, station_id=station_id, operator_id=operator_id)
     if isinstance(found, Refusal):
-        return PromotionEvaluation(valid=False, discount_amount=0, reason=found.reason)
+        return PromotionEvaluation(valid=False, discount_amount=0, reason=found.reason, refusal_code=found.code)
     discount, refusal = promotion_check(
         found, amount=amount, currency=currency, station_id=station_id, user_id=user_id, at=timezone.now()
     )
     if refusal is not None:
-        return PromotionEvaluation(valid=False, discount_amount=0, reason=refusal.reason, promotion_id=found.id)
+        return PromotionEvaluation(
+            valid=False, discount_amount=0, reason=refusal.reason, promotion_id=found.id, refusal_code=refusal.code
+        )
     return PromotionEvaluation(valid=True, discount_amount=discount, promotion_id=found.id)
 
 

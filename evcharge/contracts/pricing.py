@@ -43,6 +43,7 @@ class PromotionEvaluation:
     discount_amount: int
     reason: str | None = None
     promotion_id: UUID | None = None
+    refusal_code: str | None = None  # as PromotionRefused.code
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -361,3 +361,43 @@ def test_a_driver_with_a_bearer_token_starts_with_the_saved_card_through_the_api
     assert driver_client.get(f"/api/v1/sessions/{session_id}").json()["status"] == "active"
     assert PaymentHold.objects.get().card_label == "Visa ending 4242"
     assert WebCheckout.objects.get().kind == "driver"
+
+
+def test_a_promotion_code_that_cannot_apply_is_refused_before_any_card_is_held(network, anon, operator_client):
+    unknown = anon.post("/api/v1/adhoc-sessions", guest_body(network, promotion_code="NOSUCHCODE"), format="json")
+    assert unknown.status_code == 422, unknown.content
+    assert unknown["Content-Type"].startswith("application/problem+json")
+    body = unknown.json()
+    assert body["code"] == "promotion_refused" and "NOSUCHCODE" in body["detail"]
+    assert body["errors"] == {"promotion_code": ["This promotion code does not exist."]}
+    assert TestGateway.calls("authorize") == [] and not ChargingSession.objects.exists()
+    assert not WebCheckout.objects.exists()
+
+    created = operator_client.post(
+        "/api/v1/pricing/promotions",
+        {"code": "BIGSPEND", "kind": "fixed", "value": 100, "currency": "EUR", "min_amount": 1_000_000},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    waits = anon.post("/api/v1/adhoc-sessions", guest_body(network, promotion_code="BIGSPEND"), format="json")
+    assert waits.status_code == 201, waits.content  # a minimum amount is decided on the real total, at the invoice
+
+
+def test_the_page_names_a_refused_promotion_code_in_german_and_keeps_the_form(network):
+    page = Client(HTTP_ACCEPT_LANGUAGE="de")
+    response = page.post(
+        f"/c/{network.code}/start",
+        {
+            **start_form(page, network.code),
+            "email": "gast@example.com",
+            "card_token": "tok_visa",
+            "promotion_code": "NOSUCHCODE",
+        },
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert shown(html, "error-message") == (
+        "Der Aktionscode NOSUCHCODE kann nicht verwendet werden: es gibt ihn nicht. Es wurde nichts belastet."
+    )
+    assert 'value="gast@example.com"' in html and 'value="NOSUCHCODE"' in html  # nothing to type again
+    assert TestGateway.calls("authorize") == [] and not ChargingSession.objects.exists()

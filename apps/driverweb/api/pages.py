@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.driverweb import services
@@ -81,6 +82,13 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
         error, status = _("Your card was declined (%(reason)s). Nothing was charged.") % {"reason": exc.reason}, 422
     except GatewayUnavailable:
         error, status = _("The payment service is not answering. Nothing was charged; please try again."), 502
+    except services.PromotionCodeRefused as exc:
+        reason = PROMOTION_REFUSALS.get(exc.refusal, exc.reason)
+        error = _("The promotion code %(code)s cannot be used: %(reason)s Nothing was charged.") % {
+            "code": exc.promotion_code,
+            "reason": reason,
+        }
+        status = exc.status
     except DomainError as exc:
         error, status = _error_text(exc), exc.status
     else:
@@ -93,6 +101,19 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
         promotion_code=form.get("promotion_code", ""),
     )
     return render(request, "driverweb/connector.html", context, status=status)
+
+
+PROMOTION_REFUSALS = {  # pricing's reasons, in the reader's language
+    "unknown": gettext_lazy("it does not exist."),
+    "inactive": gettext_lazy("it is no longer offered."),
+    "not_yet_valid": gettext_lazy("it is not valid yet."),
+    "expired": gettext_lazy("it has expired."),
+    "exhausted": gettext_lazy("it has been fully redeemed."),
+    "per_user_limit": gettext_lazy("you have used it as often as it allows."),
+    "wrong_station": gettext_lazy("it is not valid at this station."),
+    "currency_mismatch": gettext_lazy("it is for another currency."),
+    "ambiguous_code": gettext_lazy("it is not valid at this station."),
+}
 
 
 def _error_text(exc: DomainError) -> str:

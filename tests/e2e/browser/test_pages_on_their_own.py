@@ -224,22 +224,16 @@ def test_a_promotion_code_typed_at_the_start_is_taken_off_the_receipt_which_prin
     assert page.evaluate("window.printed") == 1
 
 
-@pytest.mark.xfail(strict=True, reason="a refused promotion code is dropped without a word (web-requests #3)")
-def test_a_promotion_code_that_does_not_apply_is_not_dropped_without_a_word(phone, network):
+def test_a_promotion_code_that_does_not_apply_is_refused_before_any_card_is_held(phone, network):
     page = phone.page
     start_as_guest(page, network.code, promotion_code="NOSUCHCODE")
-    refused_at_start = page.get_by_test_id("error-message")
-    expect(refused_at_start.or_(page.get_by_test_id("stop-button"))).to_be_visible()
-    if refused_at_start.count():  # told before any card is held: fine
-        expect(refused_at_start).to_contain_text("NOSUCHCODE")
-        assert not ChargingSession.objects.exists()
-        return
-    network.report_meter(121_000)
-    expect(page.get_by_test_id("energy-kwh")).to_have_text("1.000")
-    page.get_by_test_id("stop-button").click()
-    expect(page.get_by_test_id("receipt-total")).to_have_attribute("data-final", "1")
-    phone.shot("receipt-after-a-refused-code")
-    expect(page.get_by_test_id("promotion-refused")).to_contain_text("NOSUCHCODE", timeout=2_000)  # or on the receipt
+    expect(page.get_by_test_id("error-message")).to_have_text(
+        "The promotion code NOSUCHCODE cannot be used: it does not exist. Nothing was charged."
+    )
+    expect(page.get_by_test_id("promotion-code")).to_have_value("NOSUCHCODE")  # the form kept, to correct it
+    expect(page.get_by_test_id("guest-email")).to_have_value("guest@example.com")
+    phone.shot("promotion-code-refused")
+    assert TestGateway.calls("authorize") == [] and not ChargingSession.objects.exists()
 
 
 def test_an_open_connector_page_withdraws_the_start_when_the_connector_goes_out_of_service(
