@@ -91,18 +91,6 @@ def fill_outbox(rows: int) -> None:
     )
 
 
-def flush_writes() -> None:
-    """Writes the filled outbox's pages out (CHECKPOINT) before the clock starts, so that the relay does not pay for
-    the publishers' writes; needs a superuser or pg_checkpoint, else the figure includes them."""
-    from django.db import DatabaseError, connection
-
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("CHECKPOINT")
-    except DatabaseError as exc:
-        print(f"  (no CHECKPOINT before the relay's round: {exc})")
-
-
 def stored_bodies() -> list[tuple[uuid.UUID, bytes]]:
     from django.db import connection
 
@@ -125,7 +113,6 @@ def relay_round(rows: int, queue: str) -> float:
 
     empty_tables()
     fill_outbox(rows)
-    flush_writes()
     purge(queue)
     transport = RabbitMQTransport()
     transport.send([])  # connect and declare outside the timing
