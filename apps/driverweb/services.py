@@ -352,6 +352,26 @@ def history(user_id: UUID) -> list[tuple[SessionLive, SessionReceipt | None]]:
 # --- the receipt by e-mail -----------------------------------------------------------------------------
 
 FINAL_INVOICE_STATUSES = ("paid", "void", "refunded")
+SETTLED_PAYMENT_STATUSES = (  # the bank has answered (or nothing is asked of it); pending/authorized are not
+    "none",
+    "declined",
+    "failed",
+    "captured",
+    "partially_captured",
+    "voided",
+    "succeeded",
+    "refunded",
+)
+
+
+def receipt_settled(receipt: SessionReceipt | None) -> bool:
+    """Nothing more will change on this receipt by itself: its invoice is final and the bank has answered. Until
+    then the session's page keeps asking (a capture the sweep retries lands later)."""
+    return (
+        receipt is not None
+        and receipt.status in FINAL_INVOICE_STATUSES
+        and receipt.payment_status in SETTLED_PAYMENT_STATUSES
+    )
 
 
 def receipt_send_once(*, session_id: UUID) -> bool:
@@ -424,19 +444,19 @@ def receipt_lines(receipt: SessionReceipt) -> list[dict]:
 
 
 def line_description(line: billing.ReceiptLine) -> str:
-    """A receipt line in the reader's language, from its kind and quantity (billing's description is English);
-    lines staff wrote (products, adjustments) keep their text."""
+    """A receipt line in the reader's language, from its kind, quantity and unit (billing's description is
+    English). Only the lines billing computes from the tariff are rewritten; lines staff wrote (a reservation fee,
+    a product, an adjustment) keep their words, and so does a line whose unit is not the one its kind is
+    counted in."""
     quantity = Decimal(line.quantity)
-    if line.kind == "energy":
+    if line.kind == "energy" and line.unit == "kWh":
         return _("Energy %(kwh)s kWh") % {"kwh": number_format(quantity, 3, use_l10n=True)}
-    if line.kind == "time":
+    if line.kind == "time" and line.unit == "min":
         return _("Charging time %(duration)s") % {"duration": _duration(quantity)}
-    if line.kind == "idle_fee":
+    if line.kind == "idle_fee" and line.unit == "min":
         return _("Idle fee for %(duration)s after the grace period") % {"duration": _duration(quantity)}
     if line.kind == "session_fee":
         return str(_("Session fee"))
-    if line.kind == "reservation_fee":
-        return str(_("Reservation fee"))
     return line.description
 
 

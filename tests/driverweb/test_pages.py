@@ -160,6 +160,7 @@ def test_the_charging_page_shows_rising_energy_and_cost_and_stop_gives_the_recei
     assert shown(page, "receipt-total") == f"€{total / 100:.2f}"
     assert shown(page, "payment-status") == "Charged to your card, the rest released"
     assert 'data-status="partially_captured"' in page
+    assert 'data-settled="1"' in page  # paid and captured: the page stops asking
     assert "Energy 10.000 kWh" in shown(page, "receipt-lines")
     [capture] = TestGateway.calls("capture")
     assert capture.amount == total

@@ -161,6 +161,8 @@ def _session_context(page: services.SessionPage, token: str) -> dict:
         "receipt_discount": services.money(receipt.discount_amount, receipt.currency) if receipt else "",
         "receipt_total": services.money(receipt.total_amount, receipt.currency) if receipt else "",
         "payment_label": services.payment_label(receipt.payment_status) if receipt else "",
+        "receipt_final": bool(receipt and receipt.status in services.FINAL_INVOICE_STATUSES),
+        "receipt_settled": services.receipt_settled(receipt),
         "api_url": reverse("driverweb-api-session", kwargs={"token": token}),
     }
 

@@ -36,11 +36,10 @@
     const url = session.getAttribute("data-session-api");
     const started = new Date(session.getAttribute("data-started-at"));
     const status = session.getAttribute("data-status");
-    const receipt = document.querySelector('[data-testid="receipt-total"]');
-    const final = receipt ? receipt.getAttribute("data-final") === "1" : false;
-    const paymentEl = document.querySelector('[data-testid="payment-status"]');
-    const payment = paymentEl ? paymentEl.getAttribute("data-status") : null;
-    const settling = payment === "pending" || payment === "authorized"; // the bank's answer may still come
+    // the receipt as the server rendered it; "settled": its invoice is final and the bank has answered
+    const invoiceStatus = session.getAttribute("data-invoice-status") || "";
+    const paymentStatus = session.getAttribute("data-payment-status") || "";
+    const settled = session.getAttribute("data-settled") === "1";
     function tick() {
       const seconds = Math.max(0, Math.floor((Date.now() - started.getTime()) / 1000));
       const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
@@ -50,10 +49,10 @@
       fetch(url, { headers: { Accept: "application/json" } }).then(function (r) { return r.ok ? r.json() : null; })
         .then(function (body) {
           if (!body) return;
-          const changed = body.status !== status || (body.receipt && (!receipt ||
-            body.receipt.payment_status !== payment || (body.receipt.status === "paid" || body.receipt.status === "void") !== final));
+          const changed = body.status !== status ||
+            (body.receipt && (body.receipt.status !== invoiceStatus || body.receipt.payment_status !== paymentStatus));
           if (changed) {
-            window.location.reload(); // pending -> active -> completed -> receipt -> paid: the server renders each
+            window.location.reload(); // pending -> active -> completed -> receipt -> paid, captured: the server renders each
             return;
           }
           if (body.energy_wh !== null) set("energy-kwh", (body.energy_wh / 1000).toLocaleString(lang, { minimumFractionDigits: 3, maximumFractionDigits: 3 }));
@@ -61,7 +60,7 @@
         }).catch(function () {});
     }
     if (status === "active") setInterval(tick, 1000);
-    if (status !== "cancelled" && !(final && !settling)) setInterval(poll, 3000);
+    if (status !== "cancelled" && !settled) setInterval(poll, 3000); // settled: nothing more to ask
     document.addEventListener("visibilitychange", function () { if (!document.hidden) poll(); }); // a phone waking up
   }
 
