@@ -34,3 +34,6 @@ class IdentityFacadeImpl:
 
     def id_tag_for_user(self, user_id: UUID) -> str:
         return services.id_tag_for_user(user_id=user_id).tag
+
+    def guest_driver_retire(self, user_id: UUID) -> None:
+        services.guest_driver_retire(user_id=user_id)

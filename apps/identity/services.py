@@ -44,6 +44,18 @@ def guest_driver_create() -> User:
 
 
 @transaction.atomic
+def guest_driver_retire(*, user_id: UUID) -> int:
+    """A guest's checkout ended before its session started: the guest's tags are blocked, so nothing more starts
+    with them (a charger that accepted the remote start and sends StartTransaction late is answered Blocked).
+    A registered driver's tags are left alone. Returns how many tags were blocked."""
+    return (
+        IdTag.objects.filter(user_id=user_id, user__is_guest=True)
+        .exclude(status=IdTag.Status.BLOCKED)
+        .update(status=IdTag.Status.BLOCKED)
+    )
+
+
+@transaction.atomic
 def user_assign_role(*, user_id: UUID, role: str, operator_id: UUID | None, by: Actor) -> User:
     if role not in ROLES:
         raise InvalidInput(f"Unknown role {role!r}.", errors={"role": [f"Choose one of {', '.join(ROLES)}."]})

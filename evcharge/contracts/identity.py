@@ -45,6 +45,11 @@ class IdentityFacade(Protocol):
         """The user's tag for remote starts: their first active tag, else a platform-issued one (created on
         first use, inside the caller's transaction)."""
 
+    def guest_driver_retire(self, user_id: UUID) -> None:
+        """A guest identity whose one checkout ended before its session started: its tags are blocked, so a
+        charger's late StartTransaction with them starts nothing (inside the caller's transaction). Idempotent;
+        a registered driver's tags are left as they are."""
+
 
 _slot: FacadeSlot[IdentityFacade] = FacadeSlot("identity")
 register = _slot.register
