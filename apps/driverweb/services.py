@@ -330,10 +330,33 @@ def session_page(token: str) -> SessionPage:
         raise NotFound("No session has this link.", code="session_link_unknown")
     if session.status == "cancelled":  # the charger never started it: nothing to pay (billing's sweep would too)
         billing.facade().hold_void(hold_id=checkout.hold_id, reason="the charger never started the session")
+        if checkout.kind == WebCheckout.Kind.GUEST:  # nor may it start later with the guest's tag, unpaid
+            identity.facade().guest_driver_retire(checkout.user_id)
     receipt = billing.facade().session_receipt(checkout.session_id) if session.status == "completed" else None
     if receipt is not None and receipt.status == "draft":  # the charger's final reading is not in yet
         receipt = None
     return SessionPage(checkout=checkout, session=session, receipt=receipt)
+
+
+CANCELLED_BY_DRIVER = "cancelled by the driver before the charger started"
+
+
+def cancel(token: str) -> SessionPage:
+    """Withdraws a start the charger has not confirmed yet (a remote start waiting for its StartTransaction): the
+    session is cancelled, the hold released (the gateway is called after commit) and a guest's identity retired, so
+    a charger that starts late starts nothing. Once the charger has started it is too late: Conflict (stop it
+    instead). Cancelling a cancelled session again changes nothing."""
+    checkout = checkout_for_token(token)
+    with transaction.atomic():
+        reservations.facade().session_cancel_pending(session_id=checkout.session_id, reason=CANCELLED_BY_DRIVER)
+        session = reservations.facade().session_live(checkout.session_id)  # locked by the cancel, if it was pending
+        if session is None or session.status != "cancelled":
+            raise Conflict("The charger has already started this session; stop it instead.", code="session_not_pending")
+        billing.facade().hold_void(hold_id=checkout.hold_id, reason=CANCELLED_BY_DRIVER)
+        if checkout.kind == WebCheckout.Kind.GUEST:
+            identity.facade().guest_driver_retire(checkout.user_id)
+    logger.info("web checkout cancelled before the charger started", extra={"session": str(checkout.session_id)})
+    return session_page(token)
 
 
 def stop(token: str) -> SessionPage:

@@ -401,3 +401,71 @@ def test_the_page_names_a_refused_promotion_code_in_german_and_keeps_the_form(ne
     )
     assert 'value="gast@example.com"' in html and 'value="NOSUCHCODE"' in html  # nothing to type again
     assert TestGateway.calls("authorize") == [] and not ChargingSession.objects.exists()
+
+
+# --- withdrawing a start the charger has not confirmed ----------------------------------------------------
+
+
+def test_a_start_the_charger_has_not_confirmed_can_be_cancelled_and_the_hold_is_released(network, ocpp, anon):
+    from apps.identity.models import IdTag
+    from evcharge.contracts import identity as identity_contract
+
+    client = Client()
+    token = session_token(start_as_guest(client, network.code))
+    checkout = WebCheckout.objects.get()
+    page = client.get(f"/s/{token}").content.decode()
+    assert shown(page, "session-status") == "Waiting for the charger" and 'data-testid="cancel-button"' in page
+    [tag] = IdTag.objects.filter(user_id=checkout.user_id)  # the one the remote start carried
+
+    assert client.post(f"/s/{token}/cancel").status_code == 302
+    page = client.get(f"/s/{token}").content.decode()
+    assert shown(page, "session-status") == "Not started" and shown(page, "cancel-reason") == "You cancelled the start."
+    assert 'data-testid="cancel-button"' not in page and 'data-testid="stop-button"' not in page
+    assert ChargingSession.objects.get(id=checkout.session_id).status == "cancelled"
+    [authorization] = TestGateway.calls("authorize")
+    assert [void.amount for void in TestGateway.calls("void")] == [authorization.amount]
+    assert TestGateway.calls("capture") == [] and PaymentHold.objects.get().status == "voided"
+    # the charger accepted the remote start: a StartTransaction it sends late with the guest's tag starts nothing
+    assert identity_contract.facade().authorize_id_tag(tag.tag).status == "Blocked"
+
+    again = anon.post(f"/api/v1/adhoc-sessions/{token}/cancel")  # a second tap, or the API: the same answer
+    assert again.status_code == 200, again.content
+    assert again.json()["status"] == "cancelled"
+    assert len(TestGateway.calls("void")) == 1
+    german = Client(HTTP_ACCEPT_LANGUAGE="de").get(f"/s/{token}").content.decode()
+    assert shown(german, "cancel-reason") == "Sie haben den Start abgebrochen."
+
+
+def test_a_start_the_charger_has_confirmed_is_not_cancelled_but_stopped(network, ocpp, anon):
+    client = Client()
+    token = session_token(start_as_guest(client, network.code))
+    checkout = WebCheckout.objects.get()
+    with transaction.atomic():  # the charger's StartTransaction came first
+        reservations_contract.facade().session_start_from_charger(
+            ChargerStart(
+                connector_id=checkout_connector_id(network),
+                user_id=checkout.user_id,
+                meter_start_wh=200_000,
+                started_at=datetime.now(UTC),
+            )
+        )
+    refused = anon.post(f"/api/v1/adhoc-sessions/{token}/cancel")
+    assert refused.status_code == 409, refused.content
+    assert refused["Content-Type"].startswith("application/problem+json")
+    assert refused.json()["code"] == "session_not_pending"
+    assert client.post(f"/s/{token}/cancel").status_code == 302  # the page: back to the session, charging
+    page = client.get(f"/s/{token}").content.decode()
+    assert shown(page, "session-status") == "Charging" and 'data-testid="stop-button"' in page
+    assert ChargingSession.objects.get(id=checkout.session_id).status == "active"
+    assert PaymentHold.objects.get().status == "authorized" and TestGateway.calls("void") == []
+
+
+def test_a_signed_in_drivers_tags_are_not_blocked_by_a_cancelled_start(network, ocpp):
+    from apps.identity import services as identity_services
+    from apps.identity.models import IdTag, User
+
+    driver = User.objects.create_user(email="driver@example.com", password="a long password 1")
+    tag = IdTag.objects.create(user_id=driver.id, tag="RFID0001")
+    assert identity_services.guest_driver_retire(user_id=driver.id) == 0
+    tag.refresh_from_db()
+    assert tag.status == IdTag.Status.ACCEPTED

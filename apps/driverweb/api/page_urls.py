@@ -10,6 +10,7 @@ urlpatterns = [
     path("c/<str:code>/start", pages.start, name="driverweb-start"),
     path("s/<str:token>", pages.session, name="driverweb-session"),
     path("s/<str:token>/stop", pages.stop, name="driverweb-stop"),
+    path("s/<str:token>/cancel", pages.cancel, name="driverweb-cancel"),
     path("login", pages.login_page, name="driverweb-login"),
     path("logout", pages.logout_page, name="driverweb-logout"),
     path("me/sessions", pages.history, name="driverweb-history"),

@@ -161,6 +161,7 @@ def _session_context(page: services.SessionPage, token: str) -> dict:
         "receipt_discount": services.money(receipt.discount_amount, receipt.currency) if receipt else "",
         "receipt_total": services.money(receipt.total_amount, receipt.currency) if receipt else "",
         "payment_label": services.payment_label(receipt.payment_status) if receipt else "",
+        "cancelled_by_driver": page.session.cancel_reason == services.CANCELLED_BY_DRIVER,
         "receipt_final": bool(receipt and receipt.status in services.FINAL_INVOICE_STATUSES),
         "receipt_settled": services.receipt_settled(receipt),
         "api_url": reverse("driverweb-api-session", kwargs={"token": token}),
@@ -175,6 +176,17 @@ def stop(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "driverweb/not_found.html", {"session_link": True}, status=404)
     except DomainError:
         pass  # already stopped: the page shows how it stands
+    return redirect("driverweb-session", token=token)
+
+
+@require_POST
+def cancel(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        services.cancel(token)
+    except NotFound:
+        return render(request, "driverweb/not_found.html", {"session_link": True}, status=404)
+    except DomainError:
+        pass  # the charger started first: the page shows the session charging, with its stop button
     return redirect("driverweb-session", token=token)
 
 

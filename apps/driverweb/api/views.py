@@ -210,3 +210,23 @@ class AdhocSessionStopApi(APIView):
     )
     def post(self, request, token):
         return Response(AdhocSessionOut(services.stop(token)).data)
+
+
+class AdhocSessionCancelApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: AdhocSessionOut,
+            404: OpenApiResponse(description="No session has this link."),
+            409: OpenApiResponse(description="The charger has already started the session (`session_not_pending`)."),
+        },
+        tags=["driver web"],
+        auth=[],
+        description="Withdraws a start the charger has not confirmed yet (`pending`): the session is cancelled and "
+        "the amount held on the card released. Again on a cancelled session: the same answer.",
+    )
+    def post(self, request, token):
+        return Response(AdhocSessionOut(services.cancel(token)).data)

@@ -1,6 +1,7 @@
 """What the driver's pages do by themselves in a real browser (their script polling the public API), which no test
 client sees: a charger online over OCPP — the page waits, turns to charging when the charger starts, says it is
-stopping, and shows the receipt when the charger stops (or that nothing was charged when it refuses); a German
+stopping, and shows the receipt when the charger stops (or that nothing was charged when it refuses, or when the
+driver cancels the start before it confirms); a German
 phone's live figures written the German way; a promotion code typed at the start taken off the receipt; a connector
 going out of service withdrawing the start from an open page; a payment service that does not answer; the print
 button. Fixtures and screenshots: conftest.py."""
@@ -144,6 +145,22 @@ def test_when_the_charger_refuses_the_remote_start_the_open_page_says_nothing_wa
     expect(page.get_by_text("nothing is charged and the amount held on your card is released")).to_be_visible()
     expect(page.get_by_test_id("stop-button")).to_have_count(0)
     phone.shot("not-started")
+    [authorization] = TestGateway.calls("authorize")
+    assert [void.amount for void in TestGateway.calls("void")] == [authorization.amount]
+    assert TestGateway.calls("capture") == []
+
+
+def test_a_start_the_charger_has_not_confirmed_is_cancelled_from_the_open_page(phone, network, online_charger):
+    page = phone.page
+    start_as_guest(page, network.code)
+    expect(page.get_by_test_id("waiting-for-charger")).to_be_visible()
+    phone.shot("waiting-with-cancel")
+    page.get_by_test_id("cancel-button").click()
+    expect(page.get_by_test_id("session-status")).to_have_text("Not started")
+    expect(page.get_by_test_id("cancel-reason")).to_have_text("You cancelled the start.")
+    expect(page.get_by_test_id("cancel-button")).to_have_count(0)
+    phone.shot("cancelled-by-the-driver")
+    assert ChargingSession.objects.get().status == "cancelled"
     [authorization] = TestGateway.calls("authorize")
     assert [void.amount for void in TestGateway.calls("void")] == [authorization.amount]
     assert TestGateway.calls("capture") == []
