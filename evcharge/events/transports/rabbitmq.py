@@ -66,10 +66,13 @@ class RabbitMQTransport:
                 self.close()
                 logger.warning("publish failed; the rows stay unsent", exc_info=exc)
                 return {event.id: f"{type(exc).__name__}: {exc}" for event in events}
-        types = {event.id: event.type for event in events}
-        for event_id in result.returned:
-            metrics.unroutable.labels(types[event_id]).inc()
-            logger.info("event routed to no queue", extra={"event_id": str(event_id), "event_type": types[event_id]})
+        if result.returned:
+            types = {event.id: event.type for event in events}
+            for event_id in result.returned:
+                metrics.unroutable.labels(types[event_id]).inc()
+                logger.info(
+                    "event routed to no queue", extra={"event_id": str(event_id), "event_type": types[event_id]}
+                )
         return result.failed
 
     def _publish(self, events: list[RelayedEvent]) -> BatchResult:
