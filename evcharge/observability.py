@@ -11,11 +11,12 @@ The trace crosses the event bus inside the envelope: `publish()` writes the curr
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from opentelemetry import propagate, trace
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind
@@ -69,6 +70,13 @@ def _probes_first() -> None:
 
 
 tracer = trace.get_tracer("evcharge.events")
+
+
+def untraced(function: Callable[..., Any], *args: Any) -> Any:
+    """Runs `function` with the instrumentations off: for a helper thread's statements, which would each be a
+    trace of their own (a thread starts without its caller's span), and cost their spans on every call."""
+    with suppress_instrumentation():
+        return function(*args)
 
 
 @contextmanager

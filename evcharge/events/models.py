@@ -6,8 +6,8 @@ class OutboxMessage(models.Model):
     """An event written in the publishing transaction, waiting for (or done with) the relay."""
 
     id = models.UUIDField(primary_key=True)  # the event id
-    # Only the primary key and the relay's partial index: each index is paid for by every publish and every
-    # mark-sent (which cannot be a HOT update, sent_at being in the partial index's predicate).
+    # Only the primary key and the relay's partial index: each index is paid for by every publish and by the relay's
+    # take of every row (which cannot be a HOT update, sent_at being in the partial index's predicate).
     type = models.CharField(max_length=100)
     envelope = models.JSONField()
     created_at = models.DateTimeField(default=timezone.now)

@@ -13,7 +13,8 @@ To a broker (RabbitMQ, on PostgreSQL), one transaction per batch:
 A relay that dies before the commit rolls back: its rows are due again at once and published a second time;
 consumers absorb the duplicate through their inbox (at least once). On a backlog the relay publishes one batch while
 two lanes, each a thread with its own connection and open transaction, take the next and commit the previous one;
-batches reach the broker in outbox order.
+batches reach the broker in outbox order. The lanes' statements are not traced: a thread starts without its
+caller's span, so each would be a trace of its own.
 
 In-process (the inline transport: handlers run during the send, in transactions of their own) the relay leases the
 rows instead (`locked_until = now + EVENTS_RELAY_LEASE_SECONDS`) in one short transaction, sends, and marks them
@@ -25,6 +26,7 @@ import threading
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
+from operator import attrgetter
 from uuid import UUID
 
 from django.conf import settings
@@ -35,6 +37,7 @@ from django.utils import timezone
 from evcharge.events import metrics
 from evcharge.events.models import OutboxMessage
 from evcharge.events.transports import RelayedEvent, Transport, get_transport
+from evcharge.observability import untraced
 
 logger = logging.getLogger("evcharge.events.relay")
 _local = threading.local()
@@ -59,9 +62,11 @@ SELECT id, type, envelope FROM taken ORDER BY created_at
 # text, unparsed, and the cast would make PostgreSQL render each envelope twice.
 
 # A relay's transaction may skip waiting for the WAL flush: if PostgreSQL crashes and loses one, the rows are merely
-# published again, which at-least-once delivery and the consumers' inbox absorb.
+# published again, which at-least-once delivery and the consumers' inbox absorb. For the transaction (`local`), or
+# once for a lane's own connection.
 _TAKE_SETTINGS_SQL = (
-    "SELECT set_config('synchronous_commit', 'off', true), set_config('idle_in_transaction_session_timeout', %s, true)"
+    "SELECT set_config('synchronous_commit', 'off', %(local)s),"
+    " set_config('idle_in_transaction_session_timeout', %(idle)s, %(local)s)"
 )
 
 _LEASE_SQL = """
@@ -114,7 +119,8 @@ def relay_pending(*, max_batches: int = 1000, transport: Transport | None = None
 
 
 def _after_publish(events: list[RelayedEvent]) -> None:
-    """Nothing; tests replace it to simulate a relay crashing between publish and mark-sent."""
+    """Nothing; tests replace it to simulate a relay crashing between the broker's confirms and the commit (or, in
+    process, the mark-sent)."""
 
 
 def _send(transport: Transport, events: list[RelayedEvent]) -> dict[UUID, str]:
@@ -126,20 +132,28 @@ def _send(transport: Transport, events: list[RelayedEvent]) -> dict[UUID, str]:
 
 
 def _count_published(events: list[RelayedEvent], failures: dict[UUID, str]) -> int:
-    sent = Counter(event.type for event in events if event.id not in failures)
-    for event_type, count in sent.items():
+    published = [event for event in events if event.id not in failures] if failures else events
+    for event_type, count in Counter(map(attrgetter("type"), published)).items():
         metrics.published.labels(event_type).inc(count)
-    return sum(sent.values())
+    return len(published)
 
 
 # To a broker: a transaction per batch --------------------------------------------------------------------------
 
 
-def _take(limit: int) -> list[RelayedEvent]:
+def _take_settings(*, local: bool) -> None:
     with connections["default"].cursor() as cursor:
-        cursor.execute(_TAKE_SETTINGS_SQL, [f"{settings.EVENTS_RELAY_LEASE_SECONDS * 1000:.0f}ms"])
+        cursor.execute(
+            _TAKE_SETTINGS_SQL, {"idle": f"{settings.EVENTS_RELAY_LEASE_SECONDS * 1000:.0f}ms", "local": local}
+        )
+
+
+def _take(limit: int, *, configured: bool = False) -> list[RelayedEvent]:
+    if not configured:
+        _take_settings(local=True)
+    with connections["default"].cursor() as cursor:
         cursor.execute(_TAKE_SQL, {"now": timezone.now(), "limit": limit})
-        return [RelayedEvent(id=row[0], type=row[1], body=row[2].encode()) for row in cursor.fetchall()]
+        return [RelayedEvent(row[0], row[1], row[2].encode()) for row in cursor.fetchall()]
 
 
 def _settle(events: list[RelayedEvent], failures: dict[UUID, str]) -> None:
@@ -150,17 +164,25 @@ def _settle(events: list[RelayedEvent], failures: dict[UUID, str]) -> None:
 
 def _relay_in_transactions(transport: Transport, max_batches: int) -> int:
     limit = settings.EVENTS_RELAY_BATCH_SIZE
-    with transaction.atomic():  # the usual wake-up: a few rows, on this thread's connection
-        events = _take(limit)
-        if not events:
-            return 0
-        failures = _send(transport, events)
-        _after_publish(events)
-        _settle(events, failures)
-    _count_published(events, failures)
-    if len(events) < limit or len(failures) == len(events) or max_batches == 1:
-        return len(events)
-    return len(events) + _relay_backlog(transport, limit, max_batches - 1)
+    lanes: tuple[_Lane, _Lane] | None = None
+    try:
+        with transaction.atomic():  # the usual wake-up: a few rows, on this thread's connection
+            events = _take(limit)
+            if not events:
+                return 0
+            if len(events) == limit and max_batches > 1:  # a backlog: the next batch is taken during this publish
+                lanes = (_Lane(), _Lane())
+                taking = lanes[0].take(limit)
+            failures = _send(transport, events)
+            _after_publish(events)
+            _settle(events, failures)
+        _count_published(events, failures)
+        if lanes is None or len(failures) == len(events):
+            return len(events)
+        return len(events) + _relay_backlog(transport, lanes, taking, limit, max_batches - 1)
+    finally:
+        for lane in lanes or ():
+            lane.close()
 
 
 class _Lane:
@@ -168,25 +190,28 @@ class _Lane:
 
     def __init__(self) -> None:
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="relay-lane")
+        self._configured = False  # the take's settings, once for the lane's connection (closed with the lane)
 
     def take(self, limit: int) -> Future:
-        return self._thread.submit(self._take, limit)
+        return self._thread.submit(untraced, self._take, limit)
 
     def commit(self, events: list[RelayedEvent], failures: dict[UUID, str]) -> Future:
-        return self._thread.submit(self._commit, events, failures)
+        return self._thread.submit(untraced, self._commit, events, failures)
 
     def close(self) -> None:
         """Rolls back a batch taken and never committed (it is due again at once)."""
         try:
-            self._thread.submit(self._close).result()
+            self._thread.submit(untraced, self._close).result()
         finally:
             self._thread.shutdown()
 
-    @staticmethod
-    def _take(limit: int) -> list[RelayedEvent]:
+    def _take(self, limit: int) -> list[RelayedEvent]:
+        if not self._configured:
+            _take_settings(local=False)  # in autocommit: a rolled-back first take keeps them
+            self._configured = True
         transaction.set_autocommit(False)
         try:
-            events = _take(limit)
+            events = _take(limit, configured=True)
         except BaseException:
             _Lane._rollback()
             raise
@@ -219,33 +244,30 @@ class _Lane:
             connections.close_all()
 
 
-def _relay_backlog(transport: Transport, limit: int, max_batches: int) -> int:
+def _relay_backlog(
+    transport: Transport, lanes: tuple[_Lane, _Lane], taking: Future, limit: int, max_batches: int
+) -> int:
     """Full batches: this thread publishes batch n while one lane takes batch n+1 and the other commits batch n-1,
     so the database's work hides behind the broker's. Batches are taken, and published, one after the other."""
-    lanes = (_Lane(), _Lane())
     relayed, committing = 0, [None, None]
-    try:
-        taking = lanes[0].take(limit)
-        for number in range(max_batches):
-            events = taking.result()
-            if not events:
-                break
-            lane, other = number % 2, (number + 1) % 2
-            if committing[other] is not None:
-                committing[other].result()  # its batch's commit, before it takes the next batch
-            taking = lanes[other].take(limit) if number + 1 < max_batches else _nothing()
-            failures = _send(transport, events)
-            _after_publish(events)
-            committing[lane] = lanes[lane].commit(events, failures)
-            relayed += len(events)
-            if len(failures) == len(events):
-                break  # the broker is away: the next batch, if taken, is rolled back below
-        for commit in committing:
-            if commit is not None:
-                commit.result()
-    finally:
-        for lane in lanes:
-            lane.close()
+    for number in range(max_batches):
+        events = taking.result()
+        if not events:
+            break
+        lane, other = number % 2, (number + 1) % 2
+        # Queued behind the other lane's commit of the previous batch: a lane does one thing at a time.
+        taking = lanes[other].take(limit) if number + 1 < max_batches else _nothing()
+        failures = _send(transport, events)
+        _after_publish(events)
+        if committing[other] is not None:
+            committing[other].result()  # long done; raises if that commit failed
+        committing[lane] = lanes[lane].commit(events, failures)
+        relayed += len(events)
+        if len(failures) == len(events):
+            break  # the broker is away: the next batch, if taken, is rolled back when the lanes close
+    for commit in committing:
+        if commit is not None:
+            commit.result()
     return relayed
 
 

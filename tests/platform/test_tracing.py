@@ -178,3 +178,33 @@ def test_one_trace_from_the_request_through_rabbitmq_into_the_handler(bus, anon,
     request_span = server_span(spans)
     assert seen[0].trace_id == request_span.context.trace_id
     assert seen[0].span_id != request_span.context.span_id  # the handler runs in its own consumer span
+
+
+@pytest.mark.postgres
+@pytest.mark.rabbitmq
+def test_a_relay_draining_a_backlog_adds_no_trace_per_statement(bus, spans, settings):
+    """The relay task's own statements belong to its trace; its helper threads' statements (which would start
+    traces of their own, one per batch and statement) are not recorded."""
+    from evcharge.events.relay import relay_pending
+
+    settings.EVENTS_RELAY_BATCH_SIZE = 100
+    bus.stop()
+    with trace.get_tracer("tests").start_as_current_span("evcharge.events.relay") as task_span:
+        OutboxMessage.objects.bulk_create(
+            [OutboxMessage(id=e.id, type=e.type, envelope=e.to_dict()) for e in _user_created_envelopes(450)]
+        )
+        assert relay_pending() == 450  # the first batch on this thread, the next four through the lanes
+
+    queries = [s for s in spans.get_finished_spans() if s.attributes.get("db.system") == "postgresql"]
+    assert queries
+    assert {q.context.trace_id for q in queries} == {task_span.get_span_context().trace_id}
+    assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()
+
+
+def _user_created_envelopes(count):
+    from uuid import uuid4
+
+    from evcharge.contracts.identity import UserCreated
+    from evcharge.events.envelope import EventEnvelope
+
+    return [EventEnvelope.wrap(UserCreated(user_id=uuid4(), role="driver")) for _ in range(count)]
