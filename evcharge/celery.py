@@ -1,3 +1,4 @@
+import gc
 import os
 
 from celery import Celery, bootsteps
@@ -22,6 +23,10 @@ class StartupChecks(bootsteps.Step):
         from evcharge.platform.startup import refuse_to_start_on_check_errors
 
         refuse_to_start_on_check_errors()
+        # As evcharge/wsgi.py: what start-up loaded lives as long as the worker (and its forked pool), frozen
+        # out of the collector's full passes, which would otherwise walk it and stall a relay or consumer batch.
+        gc.collect()
+        gc.freeze()
         super().__init__(worker, **kwargs)
 
 

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.platform.test_settings import PRODUCTION_ENV, ROOT, clean_env, run_python
+from tests.platform.test_settings import PRODUCTION_ENV, ROOT, SERVING_PROCESSES, clean_env, run_python
 
 WITHOUT_GATEWAY = {k: v for k, v in PRODUCTION_ENV.items() if k != "PAYMENT_GATEWAY"}
 
@@ -51,15 +51,6 @@ def test_the_embedded_mode_still_pays_with_the_test_gateway():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "apps.billing.gateways.TestGateway"
-
-
-SERVING_PROCESSES = {
-    "gunicorn/uwsgi (evcharge.wsgi)": "import evcharge.wsgi",
-    "an ASGI server (evcharge.asgi)": "import evcharge.asgi",
-    "a Celery worker": "from evcharge.celery import app, StartupChecks\n"
-    "assert StartupChecks in app.steps['worker']\n"
-    "StartupChecks(None)",
-}
 
 
 @pytest.mark.parametrize("start", SERVING_PROCESSES.values(), ids=SERVING_PROCESSES.keys())

@@ -18,6 +18,15 @@ PRODUCTION_ENV = {
     "PAYMENT_GATEWAY": "apps.billing.gateways.TestGateway",
 }
 
+# How each kind of serving process starts the platform.
+SERVING_PROCESSES = {
+    "gunicorn/uwsgi (evcharge.wsgi)": "import evcharge.wsgi",
+    "an ASGI server (evcharge.asgi)": "import evcharge.asgi",
+    "a Celery worker": "from evcharge.celery import app, StartupChecks\n"
+    "assert StartupChecks in app.steps['worker']\n"
+    "StartupChecks(None)",
+}
+
 
 def clean_env(**overrides: str) -> dict[str, str]:
     """The process environment without any evcharge setting (nor a .env file's), plus overrides."""
