@@ -63,6 +63,15 @@ def setup_django(unique: str):
     from django.core.management import call_command
 
     call_command("migrate", "events", interactive=False, verbosity=0)
+    freeze_startup()
+
+
+def freeze_startup() -> None:
+    """What a Celery worker (evcharge/celery.py) and a web process (evcharge/wsgi.py) do once started."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def empty_tables():
@@ -209,6 +218,7 @@ def child_setup() -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the children
     django.setup()
+    freeze_startup()
     subscribe_bench()  # every process knows the bench consumer, so the relay declares its queue too
 
 
@@ -428,11 +438,18 @@ def cleanup() -> None:
     connection.close()
 
 
+def positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return number
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=20000)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--rate", type=int, default=500)
+    parser.add_argument("--rows", type=positive, default=20000)
+    parser.add_argument("--rounds", type=positive, default=5)
+    parser.add_argument("--rate", type=positive, default=500)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--publishers", type=int, default=2, help="publisher processes (web workers)")
     parser.add_argument("--consumers", type=int, default=2, help="consumer processes (events_consume)")
