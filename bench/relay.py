@@ -27,8 +27,9 @@ Django set up in each, the parent's unique exchange/queue prefix inherited throu
 The parent waits until the inbox holds every event, then pairs the stamps: handler - commit, both the
 host's wall clock. Prints the offered rate, p50/p99/max, and publish -> taken to send (the rows' sent_at).
 Prints the CPU each role used per event (publishers, relay, consumers; PostgreSQL and RabbitMQ not counted).
-Options: --rows N (default 20000), --rounds N (default 5), --rate N (500), --seconds N (10),
---publishers N (processes, default 2), --consumers N (processes, default 2), --sweep S (0.5),
+Options: --rows N (default 20000), --rounds N (default 10: single rounds swing by ±10 points on a shared 2-core
+machine), --rate N (500), --seconds N (10), --publishers N (processes, default 2), --consumers N (processes,
+default 2), --sweep S (0.5),
 --find-max [N]: then, for 1..N consumer processes (default 4), steps the rate up (250, 500, 750, ... /s) and
 prints the highest steady rate at which every event is handled with a commit -> handler p99 under 100 ms.
 """
@@ -448,7 +449,7 @@ def positive(value: str) -> int:
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=positive, default=20000)
-    parser.add_argument("--rounds", type=positive, default=5)
+    parser.add_argument("--rounds", type=positive, default=10)
     parser.add_argument("--rate", type=positive, default=500)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--publishers", type=int, default=2, help="publisher processes (web workers)")
