@@ -85,3 +85,28 @@ def assert_problem(response, status: int, *, fields: tuple[str, ...] = ()) -> di
     for field in fields:
         assert field in body.get("errors", {}), body
     return body
+
+
+class OcppChargers:
+    """Stands in for the chargepoints facade: the given chargers have OCPP credentials and are offline."""
+
+    def __init__(self, *charger_ids) -> None:
+        self.charger_ids = set(charger_ids)
+
+    def links(self, charger_ids):
+        from evcharge.contracts.chargepoints import OcppLink
+
+        return {
+            charger_id: OcppLink(charger_id=charger_id, connected=False, last_seen_at=None)
+            for charger_id in charger_ids
+            if charger_id in self.charger_ids
+        }
+
+    def is_online(self, charger_id) -> bool:
+        return False
+
+
+def speak_ocpp(monkeypatch, *charger_ids) -> None:
+    from evcharge.contracts import chargepoints
+
+    monkeypatch.setattr(chargepoints._slot, "_implementation", OcppChargers(*charger_ids))

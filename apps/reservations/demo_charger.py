@@ -59,8 +59,10 @@ class SimulatedChargers:
         now = datetime.now(UTC)
         readings: dict[UUID, list[dict]] = {}
         connectors = Connector.objects.filter(operator_id__in=list(self.keys), present=True)
-        # a charger connected over OCPP (the gateway's simulator, say) reports its own meter
-        by_id = {c.id: c for c in connectors if not _speaks_ocpp(c.charger_id)}
+        # a charger with OCPP credentials (the gateway's simulator, say) reports its own meter: the telemetry API
+        # refuses energy for it
+        ocpp = _ocpp_chargers({c.charger_id for c in connectors})
+        by_id = {c.id: c for c in connectors if c.charger_id not in ocpp}
         for connector in by_id.values():
             if selectors.last_meter_reading(connector.id) is None:
                 readings.setdefault(connector.operator_id, []).append(_meter(connector, 0, now))
@@ -105,5 +107,7 @@ def _meter(connector: Connector, energy_wh: int, ts: datetime, power_w: float = 
     }
 
 
-def _speaks_ocpp(charger_id: UUID) -> bool:
-    return chargepoints.registered() and chargepoints.facade().is_online(charger_id)
+def _ocpp_chargers(charger_ids: set[UUID]) -> set[UUID]:
+    if not chargepoints.registered() or not charger_ids:
+        return set()
+    return set(chargepoints.facade().links(sorted(charger_ids)))

@@ -670,6 +670,15 @@ def _is_the_charger(by: Actor, session: ChargingSession) -> bool:
     return by.is_api_key and by.operator_id is not None and by.operator_id == session.operator_id
 
 
+def _speaks_ocpp(session: ChargingSession) -> bool:
+    """The session's charger has OCPP credentials: its meter reaches the platform over OCPP, not through its
+    operator's API key."""
+    connector = Connector.objects.filter(id=session.connector_id).only("charger_id").first()
+    if connector is None or not chargepoints.registered():
+        return False
+    return connector.charger_id in chargepoints.facade().links([connector.charger_id])
+
+
 def _start_meter(session: ChargingSession) -> int | None:
     """The session's start meter: known at start, else the charger's first reading taken during it."""
     if session.meter_start_wh is not None:
@@ -701,6 +710,12 @@ def session_stop(*, session_id: UUID, by: Actor, meter_stop_wh: int | None = Non
             "Only the station's charger reports meter values; stop with an empty body.",
             errors={"meter_stop_wh": ["Not accepted from people: the energy is the charger's reading."]},
             code="meter_from_charger_only",
+        )
+    if meter_stop_wh is not None and _speaks_ocpp(session):
+        raise InvalidInput(
+            "This charger reports its meter over OCPP; stop with an empty body.",
+            errors={"meter_stop_wh": ["Its energy is taken only from what it sends over OCPP."]},
+            code="meter_from_ocpp_charger",
         )
     if session.status == ChargingSession.Status.PENDING:
         session_cancel_pending(session_id=session.id, reason="stopped before the charger started")

@@ -22,6 +22,7 @@ from apps.telemetry.models import (
 )
 from apps.telemetry.readings import FAULTED_STATUS, ReadingIn
 from evcharge.actor import Actor
+from evcharge.contracts import chargepoints
 from evcharge.contracts.stations import StationCreated, StationUpdated
 from evcharge.contracts.telemetry import MAX_METER_WH, ChargerHealthChanged, ChargerSample, TelemetryIngested
 from evcharge.errors import InvalidInput, NotAllowed
@@ -104,10 +105,31 @@ def _authorize(
     raise InvalidInput(f"{bad} events are invalid; nothing was stored.", errors=errors)
 
 
+def _refuse_energy_of_ocpp_chargers(readings: list[ReadingIn]) -> None:
+    """A charger with OCPP credentials sends its meter over OCPP (charger_samples_record): a meter reading for it
+    from the API would be its operator's word for the energy billed, so the batch is refused (400 naming them)."""
+    metered = {r.charger_id for r in readings if r.energy_wh is not None}
+    if not metered or not chargepoints.registered():
+        return
+    speaks_ocpp = chargepoints.facade().links(sorted(metered)).keys()
+    errors = {
+        f"{r.index}.energy_wh": ["This charger reports its meter over OCPP; its energy is taken only from there."]
+        for r in readings
+        if r.energy_wh is not None and r.charger_id in speaks_ocpp
+    }
+    if errors:
+        raise InvalidInput(
+            f"{len(errors)} events carry energy of chargers that report it over OCPP; nothing was stored.",
+            errors=errors,
+            code="energy_from_ocpp_only",
+        )
+
+
 @transaction.atomic
-def telemetry_ingest(*, readings: list[ReadingIn], by: Actor) -> IngestResult:
+def telemetry_ingest(*, readings: list[ReadingIn], by: Actor, over_ocpp: bool = False) -> IngestResult:
     """Stores a validated batch (duplicates once), moves the latest state forward, updates health, and
-    publishes one telemetry.ingested.v1 for the batch plus charger.health_changed.v1 per changed charger."""
+    publishes one telemetry.ingested.v1 for the batch plus charger.health_changed.v1 per changed charger.
+    `over_ocpp`: the OCPP gateway's batch (the charger itself); else the API's (its operator)."""
     # The chargers' rows are locked first, in id order, by every writer: concurrent batches for the same
     # chargers queue here instead of deadlocking later on readings or latest-state rows.
     pairs = {(r.charger_id, r.connector_id) for r in readings}
@@ -115,6 +137,8 @@ def telemetry_ingest(*, readings: list[ReadingIn], by: Actor) -> IngestResult:
     connector_ids = {connector_id for _, connector_id in pairs if connector_id is not None}
     chargers, owners = selectors.chargers_locked_for_batch(charger_ids, connector_ids)
     _authorize(readings, pairs, chargers, owners, by=by)
+    if not over_ocpp:
+        _refuse_energy_of_ocpp_chargers(readings)
     accepted = storage.insert_readings(readings)
     station_of = {charger_id: charger.station_id for charger_id, charger in chargers.items()}
     chargers_seen = _health_apply(readings, chargers)
@@ -194,7 +218,7 @@ def _ingest_from_charger(readings: list[ReadingIn]) -> int:
     if not readings:
         return 0
     try:
-        return telemetry_ingest(readings=readings, by=Actor.system()).accepted
+        return telemetry_ingest(readings=readings, by=Actor.system(), over_ocpp=True).accepted
     except InvalidInput:  # the station's events have not reached telemetry yet, or a connector it does not know
         chargers = sorted({str(r.charger_id) for r in readings})
         logger.warning("OCPP values of chargers telemetry does not know dropped", extra={"chargers": chargers})

@@ -7,7 +7,9 @@ import requests
 
 from apps.identity.models import User
 from apps.reservations.demo_charger import SimulatedChargers
+from apps.reservations.models import Connector
 from evcharge.platform.management.commands.seed_demo import seed_all
+from tests.helpers import speak_ocpp
 
 
 def http() -> requests.Session:
@@ -51,3 +53,15 @@ def test_a_session_stopped_before_any_reading_is_completed_by_the_next_one(live_
         chargers.tick(web)
     after = driver.get(f"/api/v1/sessions/{session['id']}").json()
     assert (after["energy_status"], after["energy_wh"]) == ("metered", 0)
+
+
+def test_a_demo_charger_given_ocpp_credentials_is_left_to_its_ocpp_connection(live_server, client_for, monkeypatch):
+    chargers, driver, code = demo_with_chargers(live_server, client_for)
+    session = driver.post("/api/v1/sessions", {"code": code}, format="json").json()
+    speak_ocpp(monkeypatch, *Connector.objects.values_list("charger_id", flat=True))
+
+    with http() as web:
+        time.sleep(1.1)
+        assert chargers.tick(web) == 0  # no reading refused by the API: none sent
+
+    assert driver.get(f"/api/v1/sessions/{session['id']}").json()["live_energy_wh"] in (None, 0)

@@ -11,7 +11,7 @@ from apps.reservations import services, tasks
 from apps.reservations.models import ChargingSession
 from evcharge.contracts.telemetry import TelemetryIngested
 from evcharge.events import publish
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, speak_ocpp
 from tests.reservations.conftest import backdate
 
 HOUR_AGO = timedelta(hours=1)
@@ -257,3 +257,19 @@ def test_settle_service_keeps_the_reason(awaiting, operator_user):
         operator_user.id,
         True,
     )
+
+
+def test_a_charger_that_speaks_ocpp_reports_its_stop_meter_only_over_ocpp(
+    monkeypatch, charger_client, charging, station, outbox
+):
+    speak_ocpp(monkeypatch, station.chargers[0].charger_id)
+
+    refused = _stop(charger_client, charging["id"], {"meter_stop_wh": 100_001})  # its operator's key, 1 Wh billed
+    body = assert_problem(refused, 400, fields=("meter_stop_wh",))
+    assert body["code"] == "meter_from_ocpp_charger"
+    assert ChargingSession.objects.get().status == "active"
+    assert outbox("session.stopped.v1") == []
+
+    stopped = _stop(charger_client, charging["id"])
+    assert stopped.status_code == 200, stopped.content
+    assert (stopped.json()["energy_wh"], stopped.json()["energy_status"]) == (50_000, "metered")  # the charger's

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from apps.telemetry.models import CHARGER_LEVEL, LatestState, Reading
+from tests.helpers import assert_problem, speak_ocpp
 from tests.telemetry.conftest import event, iso, meter, recent
 
 URL = "/api/v1/telemetry/events"
@@ -193,3 +194,19 @@ def test_drivers_and_strangers_may_not_post(driver_client, anon, client_for, cha
     assert anon.post(URL, batch, format="json").status_code == 401
     assert client_for(api_key="evk_nope_nope").post(URL, batch, format="json").status_code == 401
     assert Reading.objects.count() == 0
+
+
+def test_energy_of_a_charger_that_speaks_ocpp_is_taken_only_over_ocpp(monkeypatch, operator_client, charger, outbox):
+    speak_ocpp(monkeypatch, charger.charger_id)
+    batch = [
+        event(charger, "heartbeat", ts=recent(20)),
+        meter(charger, ts=recent(10), energy_wh=1),  # a meter far below the charger's own
+    ]
+
+    refused = operator_client.post(URL, batch, format="json")
+
+    body = assert_problem(refused, 400, fields=("1.energy_wh",))
+    assert body["code"] == "energy_from_ocpp_only"
+    assert not Reading.objects.exists() and outbox("telemetry.ingested.v1") == []
+    accepted = operator_client.post(URL, batch[:1], format="json")  # what is not energy is still welcome
+    assert accepted.status_code == 202, accepted.content
