@@ -10,8 +10,9 @@ from evcharge.events.transports import RelayedEvent
 class InlineTransport:
     def send(self, events: list[RelayedEvent]) -> dict[UUID, str]:
         for event in events:
-            envelope = event.envelope()
-            for consumer in consumers_of(event.type):
+            consumers = consumers_of(event.type)
+            envelope = event.envelope() if consumers else None
+            for consumer in consumers:
                 deliver_with_retries(envelope, consumer)
         return {}
 
