@@ -105,13 +105,14 @@ def _authorize(
     raise InvalidInput(f"{bad} events are invalid; nothing was stored.", errors=errors)
 
 
-def _refuse_energy_of_ocpp_chargers(readings: list[ReadingIn]) -> None:
+def _refuse_energy_of_ocpp_chargers(readings: list[ReadingIn], charger_ids: set[UUID]) -> None:
     """A charger with OCPP credentials sends its meter over OCPP (charger_samples_record): a meter reading for it
     from the API would be its operator's word for the energy billed, so the batch is refused (400 naming them)."""
-    metered = {r.charger_id for r in readings if r.energy_wh is not None}
-    if not metered or not chargepoints.registered():
+    if not chargepoints.registered():
         return
-    speaks_ocpp = chargepoints.facade().links(sorted(metered)).keys()
+    speaks_ocpp = chargepoints.facade().links(sorted(charger_ids)).keys()
+    if not speaks_ocpp:
+        return
     errors = {
         f"{r.index}.energy_wh": ["This charger reports its meter over OCPP; its energy is taken only from there."]
         for r in readings
@@ -138,7 +139,7 @@ def telemetry_ingest(*, readings: list[ReadingIn], by: Actor, over_ocpp: bool = 
     chargers, owners = selectors.chargers_locked_for_batch(charger_ids, connector_ids)
     _authorize(readings, pairs, chargers, owners, by=by)
     if not over_ocpp:
-        _refuse_energy_of_ocpp_chargers(readings)
+        _refuse_energy_of_ocpp_chargers(readings, charger_ids)
     accepted = storage.insert_readings(readings)
     station_of = {charger_id: charger.station_id for charger_id, charger in chargers.items()}
     chargers_seen = _health_apply(readings, chargers)
